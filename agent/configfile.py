@@ -1,0 +1,158 @@
+"""Load a YAML file into a pydantic model and report errors as `file:line: field: what`.
+
+PyYAML's plain loaders forget where a value came from, so a pydantic error
+could only say `devices.2.address`. Here the document is composed into nodes
+first and every value's line is remembered by its path; a validation error is
+then printed at the line of the deepest path it names. The collector uses this
+module too, so both programs speak about their config files the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pydantic
+import yaml
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+Path_ = tuple[str | int, ...]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*$")
+_SIZE_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
+
+
+class ConfigError(Exception):
+    """A config file is unreadable or invalid; `str()` is ready to print to a user."""
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from `30s`, `5m`, `1.5h`, `7d`, `250ms`, or a bare number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m or 1h")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration; write it like 30s, 5m, 1h or 7d")
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from `8MiB`, `512KiB`, `1GB`, or a bare number of bytes."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 4MiB")
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a size; write it like 512KiB, 8MiB or 1GiB")
+        size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2) or "B"])
+    if size < 0:
+        raise ValueError("a size cannot be negative")
+    return size
+
+
+Duration = pydantic.functional_validators.BeforeValidator(parse_duration)
+Size = pydantic.functional_validators.BeforeValidator(parse_size)
+
+
+def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError(f"{source}:{key_node.start_mark.line + 1}: a key must be a plain word")
+            key = _scalar(key_node)
+            if key in result:
+                raise ConfigError(
+                    f"{source}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
+                    f"(first given on line {lines[path + (key,)]})"
+                )
+            lines[path + (key,)] = value_node.start_mark.line + 1
+            result[key] = _construct(value_node, path + (key,), lines, source)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, path + (i,), lines, source) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
+    """The document at `path` as plain Python data, and the line of every value in it."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    lines: dict[Path_, int] = {}
+    if root is None:
+        return {}, lines
+    try:
+        data = _construct(root, (), lines, source)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError(f"{where}: {exc.problem}") from None
+    return data, lines
+
+
+def format_location(loc: Path_) -> str:
+    """`('devices', 2, 'address')` → `devices[2].address`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _line_for(loc: Path_, lines: dict[Path_, int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        line = lines.get(tuple(loc[:end]))
+        if line is not None:
+            return line
+    return None
+
+
+def load_model(path: str | Path, model: type[Model]) -> Model:
+    """Read and validate `path`; raise `ConfigError` listing every problem with its line."""
+    path = Path(path)
+    data, lines = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False, include_input=False):
+            loc = tuple(p for p in error["loc"] if not isinstance(p, str) or not p.startswith("function-"))
+            line = _line_for(loc, lines)
+            where = f"{path}:{line}" if line else str(path)
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {format_location(loc)}: {message}")
+        raise ConfigError("\n".join(problems)) from None

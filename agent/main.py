@@ -1,0 +1,90 @@
+"""`vigil-agent`: run the site agent, or check its config.
+
+Exit codes: 0 clean stop, 2 bad config or usage, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from agent import __version__
+from agent.configfile import ConfigError
+
+DEFAULT_CONFIG = "/etc/vigil/agent.yaml"
+log = logging.getLogger("vigil.agent")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="vigil-agent",
+        description="Vigil site agent: polls this site's equipment and streams it to the collector.",
+    )
+    parser.add_argument("--version", action="version", version=f"vigil-agent {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser("run", help="run the agent until stopped (SIGTERM/SIGINT)")
+    check = commands.add_parser("check", help="validate the config file and print what it enables")
+    for sub in (run, check):
+        sub.add_argument(
+            "-c", "--config", default=os.environ.get("VIGIL_AGENT_CONFIG", DEFAULT_CONFIG),
+            help=f"agent config file (default: $VIGIL_AGENT_CONFIG or {DEFAULT_CONFIG})",
+        )
+    run.add_argument("--duration", type=float, default=None, help="stop after this many seconds (for tests and demos)")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        raise SystemExit(2)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from agent import config as agent_config  # pydantic is imported only here
+
+    try:
+        config = agent_config.load(args.config)
+    except ConfigError as exc:
+        print(f"vigil-agent: invalid config:\n{exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        from agent.pollers import enabled_kinds
+
+        print(f"{args.config}: ok")
+        print(f"  agent {config.agent.id} (customer {config.agent.customer}, site {config.agent.site})")
+        print(f"  collector {config.collector.address} ({'insecure' if config.collector.insecure else 'TLS'})")
+        print(f"  pollers: {', '.join(enabled_kinds(config)) or 'none'}; devices: {len(config.devices)}")
+        return 0
+
+    from agent import logsetup
+    from agent.runtime import Agent
+
+    logsetup.setup("vigil-agent", config.log_level)
+    try:
+        return asyncio.run(_run(Agent(config), args.duration))
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+async def _run(agent: "Agent", duration: float | None) -> int:  # noqa: F821
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if duration is not None:
+        loop.call_later(duration, stop.set)
+    log.info("vigil-agent %s on %s starting", __version__, socket.gethostname())
+    await agent.run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

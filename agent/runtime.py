@@ -1,0 +1,93 @@
+"""Wire the agent's parts together and run them until asked to stop.
+
+    pollers ─► scheduler ─► batcher ─► outbox ─► transport ─► collector
+                                          ▲                      │
+                                          └──────── acks ────────┘
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+
+from agent import __version__, pollers
+from agent.batcher import Batcher
+from agent.config import AgentConfig
+from agent.outbox import Outbox
+from agent.scheduler import Scheduler
+from agent.sequence import SequenceAllocator
+from agent.transport import PROTOCOL, Transport
+from protos.vigil.v1 import agent_pb2 as pb
+
+log = logging.getLogger("vigil.agent")
+DRAIN_ON_STOP_S = 5.0
+
+
+def hello_for(config: AgentConfig, outbox: Outbox) -> pb.Hello:
+    """What the collector learns about this agent: identity and inventory, never credentials."""
+    hello = pb.Hello(
+        agent_id=config.agent.id,
+        customer=config.agent.customer,
+        site=config.agent.site,
+        agent_version=__version__,
+        protocol=PROTOCOL,
+        capabilities=[f"poll.{kind}" for kind in pollers.enabled_kinds(config)],
+        hostname=socket.gethostname(),
+        oldest_unacked_seq=outbox.oldest(),
+    )
+    if config.pollers.host.enabled:
+        hello.devices.add(
+            id=config.pollers.host.device_id, name=socket.gethostname(), kind="host",
+            platform="linux", pollers=["host"],
+        )
+    for device in config.devices:
+        hello.devices.add(
+            id=device.id, name=device.name or device.id, kind=device.kind, address=device.address,
+            platform=device.platform, labels=device.labels,
+        )
+    return hello
+
+
+class Agent:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.sequence = SequenceAllocator(config.state_dir)
+        self.outbox = Outbox(config.batching.max_buffered_batches)
+        self.batcher = Batcher(self.outbox, self.sequence, config.batching.max_points, config.batching.max_delay)
+        self.scheduler = Scheduler(pollers.build(config), self.batcher.add, config.pollers.jitter)
+        self.transport = Transport(config, lambda: hello_for(config, self.outbox), self.outbox, self.sequence)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        tasks = [
+            asyncio.create_task(self.scheduler.run(), name="scheduler"),
+            asyncio.create_task(self.batcher.run(), name="batcher"),
+            asyncio.create_task(self.transport.run(), name="transport"),
+        ]
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done - {stopper}:
+            task.result()  # a part that ended by itself is a bug: let it be seen
+        tasks[0].cancel()
+        self.batcher.flush()
+        await self._drain()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        log.info(
+            "stopped: %d polls, %d failed, %d batches unacknowledged",
+            self.scheduler.polls, self.scheduler.failures, len(self.outbox),
+        )
+
+    async def _drain(self) -> None:
+        """Give the transport a moment to deliver what is buffered before we exit."""
+        if not self.transport.connected.is_set():
+            return
+        deadline = asyncio.get_running_loop().time() + DRAIN_ON_STOP_S
+        while len(self.outbox) and asyncio.get_running_loop().time() < deadline:
+            self.outbox.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.changed.wait(), 0.2)

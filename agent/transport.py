@@ -1,0 +1,230 @@
+"""The agent's one outbound gRPC stream to the collector.
+
+The agent dials out (customer firewalls allow that, not the reverse) and
+keeps one bidirectional stream: Hello → Welcome, then batches up and
+cumulative acks down. Everything unacknowledged is resent on the next
+connection; the collector drops what it already stored, so delivery is
+at-least-once with an exactly-once effect.
+
+Reconnects back off exponentially with jitter, so a thousand agents whose
+collector restarts do not return in the same second. gRPC keepalive pings
+notice a dead path (a NAT that forgot us) within `keepalive + timeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import grpc
+
+from agent.config import AgentConfig
+from agent.outbox import Outbox
+from agent.sequence import SequenceAllocator
+from protos.vigil.v1 import agent_pb2 as pb
+from protos.vigil.v1 import agent_pb2_grpc
+
+log = logging.getLogger("vigil.agent.transport")
+
+PROTOCOL = "vigil.v1"
+REJECTED_SEQ_KEY = "vigil-rejected-seq"
+WELCOME_TIMEOUT_S = 15.0
+
+
+class Backoff:
+    def __init__(self, initial_s: float, max_s: float, multiplier: float, jitter: float) -> None:
+        self._initial, self._max, self._multiplier, self._jitter = initial_s, max_s, multiplier, jitter
+        self._next = initial_s
+
+    def reset(self) -> None:
+        self._next = self._initial
+
+    def delay(self) -> float:
+        base = self._next
+        self._next = min(self._max, self._next * self._multiplier)
+        return max(0.0, base * (1 + random.uniform(-self._jitter, self._jitter)))
+
+
+def channel_credentials(config: AgentConfig) -> grpc.ChannelCredentials | None:
+    tls = config.collector.tls
+    if tls is None:
+        return None
+    return grpc.ssl_channel_credentials(
+        root_certificates=tls.ca.read_bytes(),
+        private_key=tls.key.read_bytes() if tls.key else None,
+        certificate_chain=tls.cert.read_bytes() if tls.cert else None,
+    )
+
+
+def open_channel(config: AgentConfig) -> grpc.aio.Channel:
+    c = config.collector
+    options: list[tuple[str, int | str]] = [
+        ("grpc.keepalive_time_ms", int(c.keepalive * 1000)),
+        ("grpc.keepalive_timeout_ms", int(c.keepalive_timeout * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        # We do our own backoff; gRPC's would stack on top of it.
+        ("grpc.initial_reconnect_backoff_ms", 1000),
+        ("grpc.enable_retries", 0),
+    ]
+    if c.tls is not None and c.tls.server_name:
+        options.append(("grpc.ssl_target_name_override", c.tls.server_name))
+    compression = grpc.Compression.Gzip if c.compression == "gzip" else grpc.Compression.NoCompression
+    credentials = channel_credentials(config)
+    if credentials is None:
+        return grpc.aio.insecure_channel(c.address, options=options, compression=compression)
+    return grpc.aio.secure_channel(c.address, credentials, options=options, compression=compression)
+
+
+class Transport:
+    def __init__(
+        self,
+        config: AgentConfig,
+        hello: Callable[[], pb.Hello],
+        outbox: Outbox,
+        sequence: SequenceAllocator,
+    ) -> None:
+        self._config = config
+        self._hello = hello
+        self._outbox = outbox
+        self._sequence = sequence
+        c = config.collector.reconnect
+        self._backoff = Backoff(c.initial, c.max, c.multiplier, c.jitter)
+        self.connected = asyncio.Event()
+        self.acked_seq = 0
+        self.sessions = 0
+        self._slow_down = False
+
+    async def run(self) -> None:
+        """Connect, stream, and reconnect for ever (until cancelled)."""
+        address = self._config.collector.address
+        while True:
+            started = time.monotonic()
+            try:
+                await self._session()
+            except grpc.aio.AioRpcError as exc:
+                self._on_rpc_error(exc)
+            except ProtocolError as exc:
+                log.error("collector %s: %s", address, exc)
+            finally:
+                self.connected.clear()
+            if time.monotonic() - started > 60:
+                self._backoff.reset()  # the link was healthy for a while: retry quickly
+            delay = self._backoff.delay()
+            log.info("reconnecting to %s in %.1fs", address, delay)
+            await asyncio.sleep(delay)
+
+    def _on_rpc_error(self, exc: grpc.aio.AioRpcError) -> None:
+        address = self._config.collector.address
+        for key, value in exc.trailing_metadata() or ():
+            if key == REJECTED_SEQ_KEY and str(value).isdigit():
+                self._outbox.reject(int(value), exc.details() or "")
+                return
+        if exc.code() == grpc.StatusCode.UNAVAILABLE:
+            log.warning("collector %s unavailable: %s", address, exc.details())
+        else:
+            log.error("collector %s ended the stream: %s: %s", address, exc.code().name, exc.details())
+
+    async def _session(self) -> None:
+        async with open_channel(self._config) as channel:
+            call = agent_pb2_grpc.AgentGatewayStub(channel).Connect()
+            await call.write(pb.AgentMessage(hello=self._hello()))
+            try:
+                first = await asyncio.wait_for(call.read(), WELCOME_TIMEOUT_S)
+            except TimeoutError:
+                call.cancel()
+                raise ProtocolError(f"no welcome within {WELCOME_TIMEOUT_S:.0f}s") from None
+            if first is grpc.aio.EOF or first.WhichOneof("body") != "welcome":
+                await call.code()  # surfaces the collector's status as AioRpcError
+                raise ProtocolError("the collector did not answer the hello with a welcome")
+            welcome = first.welcome
+            self._on_welcome(welcome)
+            self.sessions += 1
+            self.connected.set()
+            log.info(
+                "connected to collector %s (%s); it has stored up to batch %d",
+                welcome.collector_id, self._config.collector.address, welcome.last_stored_seq,
+            )
+            heartbeat_s = float(welcome.heartbeat_interval_s or 30)
+            reader = asyncio.create_task(self._read_acks(call))
+            try:
+                await self._send(call, reader, heartbeat_s)
+            finally:
+                reader.cancel()
+                call.cancel()
+
+    def _on_welcome(self, welcome: pb.Welcome) -> None:
+        stored = welcome.last_stored_seq
+        oldest = self._outbox.oldest()
+        if self._sequence.fresh and stored and oldest and oldest <= stored and self.sessions == 0:
+            # Our state directory is new but the collector knows this agent:
+            # our numbers would look like duplicates. Continue after its.
+            mapping = self._outbox.renumber(stored + 1)
+            self._sequence.skip_past(stored + len(mapping))
+            log.warning("state directory is new; continuing batch numbers after %d", stored)
+        else:
+            self._sequence.skip_past(stored)
+            self._outbox.ack(stored)
+        self.acked_seq = max(self.acked_seq, stored)
+
+    async def _read_acks(self, call: grpc.aio.StreamStreamCall) -> None:
+        while True:
+            message = await call.read()
+            if message is grpc.aio.EOF:
+                return
+            kind = message.WhichOneof("body")
+            if kind == "ack":
+                self.acked_seq = max(self.acked_seq, message.ack.seq)
+                self._outbox.ack(message.ack.seq)
+                if message.ack.slow_down != self._slow_down:
+                    self._slow_down = message.ack.slow_down
+                    log.warning("collector asks to slow down" if self._slow_down else "collector load is normal again")
+            elif kind is None:
+                log.debug("ignoring a message kind this agent does not know")
+
+    async def _send(self, call: grpc.aio.StreamStreamCall, reader: asyncio.Task[None], heartbeat_s: float) -> None:
+        """Write pending batches in order, within the in-flight window, and heartbeats when idle."""
+        window = self._config.collector.max_in_flight_batches
+        sent = self.acked_seq
+        last_write = time.monotonic()
+        while not reader.done():
+            budget = (1 if self._slow_down else window) - self._outbox.count_upto(sent)
+            wrote = False
+            if budget > 0:
+                for seq, item in self._outbox.after(sent, budget):
+                    await call.write(item.message)
+                    sent = seq
+                    wrote = True
+            if wrote:
+                last_write = time.monotonic()
+                continue
+            if time.monotonic() - last_write >= heartbeat_s:
+                await call.write(pb.AgentMessage(heartbeat=self.heartbeat()))
+                last_write = time.monotonic()
+            self._outbox.changed.clear()
+            waiter = asyncio.create_task(self._outbox.changed.wait())
+            await asyncio.wait(
+                {waiter, reader}, timeout=max(0.05, heartbeat_s - (time.monotonic() - last_write)),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            waiter.cancel()
+        await reader  # re-raise the reader's error, if it ended with one
+
+    def heartbeat(self) -> pb.Heartbeat:
+        dropped = self._outbox.dropped
+        return pb.Heartbeat(
+            sent_at_ms=int(time.time() * 1000),
+            buffered_batches=len(self._outbox),
+            buffered_points=self._outbox.points,
+            dropped_points=dropped.points,
+            dropped_from_ms=dropped.from_ms,
+            dropped_to_ms=dropped.to_ms,
+        )
+
+
+class ProtocolError(Exception):
+    """The collector broke the contract (no welcome, wrong first message)."""

@@ -1,0 +1,96 @@
+"""Check a MetricBatch from an agent and flatten it into packed arrays.
+
+A malformed batch is refused whole, with a message that names the agent, the
+batch, the series and what is wrong, because half-storing a batch would make
+the agent's resend ambiguous. Checks are per series, not per point, except
+the ordering check, which `sorted()` does in C.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from dataclasses import dataclass
+
+from protos.vigil.v1 import agent_pb2 as pb
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,199}$")
+_LABEL_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+MAX_LABEL_VALUE = 512
+# Timestamps outside [2000-01-01, now + 1 day] are a broken clock, not data.
+MIN_TS_MS = 946_684_800_000
+MAX_FUTURE_MS = 86_400_000
+
+SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+class BatchError(ValueError):
+    """The batch breaks the contract; `str()` says where and how."""
+
+
+@dataclass(slots=True)
+class DecodedBatch:
+    agent_id: str
+    seq: int
+    keys: list[SeriesKey]
+    counts: array       # 'i', points per key
+    timestamps: array   # 'q'
+    values: array       # 'd'
+    min_ts_ms: int
+    max_ts_ms: int
+
+    @property
+    def points(self) -> int:
+        return len(self.values)
+
+
+def decode(agent_id: str, batch: pb.MetricBatch, devices: set[str], now_ms: int) -> DecodedBatch:
+    """Validate `batch` from `agent_id`; raise BatchError naming the first problem."""
+    where = f"agent {agent_id}: batch {batch.seq}"
+    if batch.seq == 0:
+        raise BatchError(f"{where}: seq must be 1 or more")
+    if not batch.series:
+        raise BatchError(f"{where}: no series")
+    keys: list[SeriesKey] = []
+    counts = array("i")
+    timestamps = array("q")
+    values = array("d")
+    lowest, highest = math.inf, -math.inf
+    max_ts = now_ms + MAX_FUTURE_MS
+    for index, series in enumerate(batch.series):
+        here = f"{where}: series[{index}] ({series.device}/{series.metric})"
+        if series.device not in devices:
+            raise BatchError(f"{here}: device {series.device!r} was not declared in the hello")
+        if not _NAME.match(series.metric):
+            raise BatchError(f"{here}: metric name must match {_NAME.pattern}")
+        ts = list(series.timestamps_ms)
+        if not ts:
+            raise BatchError(f"{here}: no points")
+        if len(ts) != len(series.values):
+            raise BatchError(f"{here}: {len(ts)} timestamps but {len(series.values)} values")
+        if ts[-1] < ts[0] or (len(ts) > 2 and ts != sorted(ts)):
+            raise BatchError(f"{here}: timestamps are not in ascending order")
+        if ts[0] < MIN_TS_MS or ts[-1] > max_ts:
+            raise BatchError(f"{here}: timestamp {ts[0] if ts[0] < MIN_TS_MS else ts[-1]} ms is implausible (clock?)")
+        keys.append((series.device, series.metric, _labels(here, series.labels)))
+        counts.append(len(ts))
+        timestamps.extend(ts)
+        values.extend(series.values)
+        lowest = min(lowest, ts[0])
+        highest = max(highest, ts[-1])
+    return DecodedBatch(agent_id, batch.seq, keys, counts, timestamps, values, int(lowest), int(highest))
+
+
+def _labels(here: str, labels: object) -> tuple[tuple[str, str], ...]:
+    pairs = tuple((label.key, label.value) for label in labels)  # type: ignore[attr-defined]
+    previous = ""
+    for key, value in pairs:
+        if not _LABEL_KEY.match(key):
+            raise BatchError(f"{here}: label key {key!r} must match {_LABEL_KEY.pattern}")
+        if key <= previous:
+            raise BatchError(f"{here}: label keys must be unique and sorted ({previous!r} before {key!r})")
+        if len(value) > MAX_LABEL_VALUE:
+            raise BatchError(f"{here}: label {key!r} is longer than {MAX_LABEL_VALUE} characters")
+        previous = key
+    return pairs

@@ -1,0 +1,129 @@
+"""Every table of the collector's database, as SQLAlchemy Core.
+
+Core rather than the ORM: the hot path (ingest) writes thousands of rows per
+transaction and must not build an object per row. Times are Unix
+milliseconds UTC in BIGINT columns named `*_ms`, the same on SQLite and
+PostgreSQL.
+
+Raw points are stored one row per received batch (`point_blocks`): four
+packed arrays (series ids, points per series, timestamps, values). One insert
+per batch, whatever its shape, is what lets a single SQLite file take a few
+hundred thousand points a second; readers unpack a block with
+`array.frombytes`, which is C speed. Hourly rollups are derived from the
+blocks in the background (see `rollup.py`) and kept far longer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite makes only INTEGER PRIMARY KEY an auto-incrementing rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("customer", String(200), nullable=False),
+    Column("site", String(200), nullable=False),
+    Column("hostname", String(255), nullable=False, server_default=""),
+    Column("agent_version", String(40), nullable=False, server_default=""),
+    Column("protocol", String(40), nullable=False, server_default=""),
+    Column("capabilities", Text, nullable=False, server_default=""),  # comma separated
+    Column("peer", String(255), nullable=False, server_default=""),
+    Column("connected", Boolean, nullable=False, server_default="0"),
+    Column("first_seen_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+    # Highest batch sequence number stored: committed with the batch's points.
+    Column("last_seq", BigInteger, nullable=False, server_default="0"),
+    Column("points_stored", BigInteger, nullable=False, server_default="0"),
+    Column("buffered_batches", BigInteger, nullable=False, server_default="0"),
+    Column("dropped_points", BigInteger, nullable=False, server_default="0"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("device_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("kind", String(20), nullable=False, server_default=""),
+    Column("address", String(255), nullable=False, server_default=""),
+    Column("platform", String(40), nullable=False, server_default=""),
+    Column("pollers", Text, nullable=False, server_default=""),
+    Column("labels", Text, nullable=False, server_default="{}"),  # JSON object
+    Column("first_seen_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+)
+
+series = Table(
+    "series",
+    metadata,
+    Column("series_id", BigId, primary_key=True, autoincrement=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("metric", String(200), nullable=False),
+    Column("labels", Text, nullable=False),  # canonical JSON: sorted [[k, v], …]
+    UniqueConstraint("agent_id", "device_id", "metric", "labels"),
+)
+
+point_blocks = Table(
+    "point_blocks",
+    metadata,
+    Column("block_id", BigId, primary_key=True, autoincrement=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("min_ts_ms", BigInteger, nullable=False),
+    Column("max_ts_ms", BigInteger, nullable=False),
+    Column("n_points", Integer, nullable=False),
+    Column("series_ids", LargeBinary, nullable=False),  # int64 per series, little-endian
+    Column("counts", LargeBinary, nullable=False),      # int32 points per series
+    Column("timestamps", LargeBinary, nullable=False),  # int64 ms per point
+    Column("point_values", LargeBinary, nullable=False),  # float64 per point
+    Index(None, "agent_id", "max_ts_ms"),
+    Index(None, "max_ts_ms"),
+)
+
+rollups_hourly = Table(
+    "rollups_hourly",
+    metadata,
+    Column("series_id", BigInteger, primary_key=True),
+    Column("hour_ms", BigInteger, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("sum", Float, nullable=False),
+    Column("min", Float, nullable=False),
+    Column("max", Float, nullable=False),
+    Column("last", Float, nullable=False),
+    Column("last_ts_ms", BigInteger, nullable=False),
+)
+
+# Named positions of background jobs (e.g. the rollup job's last block id),
+# updated in the same transaction as the job's output.
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Vigil protocol package `vigil`."""

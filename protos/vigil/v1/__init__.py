@@ -1,0 +1,1 @@
+"""Contract version 1: `vigil.v1`."""

@@ -1,0 +1,191 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AgentMessage(_message.Message):
+    __slots__ = ("hello", "batch", "heartbeat", "playbook_output", "command_result", "event")
+    HELLO_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    PLAYBOOK_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_RESULT_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    hello: Hello
+    batch: MetricBatch
+    heartbeat: Heartbeat
+    playbook_output: PlaybookOutput
+    command_result: CommandResult
+    event: Event
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., batch: _Optional[_Union[MetricBatch, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., playbook_output: _Optional[_Union[PlaybookOutput, _Mapping]] = ..., command_result: _Optional[_Union[CommandResult, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
+
+class CollectorMessage(_message.Message):
+    __slots__ = ("welcome", "ack", "command")
+    WELCOME_FIELD_NUMBER: _ClassVar[int]
+    ACK_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    welcome: Welcome
+    ack: Ack
+    command: Command
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ...) -> None: ...
+
+class Hello(_message.Message):
+    __slots__ = ("agent_id", "customer", "site", "agent_version", "protocol", "capabilities", "devices", "hostname", "oldest_unacked_seq")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    SITE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    DEVICES_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_UNACKED_SEQ_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    customer: str
+    site: str
+    agent_version: str
+    protocol: str
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    devices: _containers.RepeatedCompositeFieldContainer[Device]
+    hostname: str
+    oldest_unacked_seq: int
+    def __init__(self, agent_id: _Optional[str] = ..., customer: _Optional[str] = ..., site: _Optional[str] = ..., agent_version: _Optional[str] = ..., protocol: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., hostname: _Optional[str] = ..., oldest_unacked_seq: _Optional[int] = ...) -> None: ...
+
+class Device(_message.Message):
+    __slots__ = ("id", "name", "kind", "address", "platform", "pollers", "labels")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    POLLERS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    kind: str
+    address: str
+    platform: str
+    pollers: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., address: _Optional[str] = ..., platform: _Optional[str] = ..., pollers: _Optional[_Iterable[str]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class Welcome(_message.Message):
+    __slots__ = ("collector_id", "protocol", "last_stored_seq", "heartbeat_interval_s", "max_message_bytes")
+    COLLECTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    LAST_STORED_SEQ_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_INTERVAL_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    collector_id: str
+    protocol: str
+    last_stored_seq: int
+    heartbeat_interval_s: int
+    max_message_bytes: int
+    def __init__(self, collector_id: _Optional[str] = ..., protocol: _Optional[str] = ..., last_stored_seq: _Optional[int] = ..., heartbeat_interval_s: _Optional[int] = ..., max_message_bytes: _Optional[int] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ("sent_at_ms", "buffered_batches", "buffered_points", "dropped_points", "dropped_from_ms", "dropped_to_ms")
+    SENT_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    BUFFERED_BATCHES_FIELD_NUMBER: _ClassVar[int]
+    BUFFERED_POINTS_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_POINTS_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_FROM_MS_FIELD_NUMBER: _ClassVar[int]
+    DROPPED_TO_MS_FIELD_NUMBER: _ClassVar[int]
+    sent_at_ms: int
+    buffered_batches: int
+    buffered_points: int
+    dropped_points: int
+    dropped_from_ms: int
+    dropped_to_ms: int
+    def __init__(self, sent_at_ms: _Optional[int] = ..., buffered_batches: _Optional[int] = ..., buffered_points: _Optional[int] = ..., dropped_points: _Optional[int] = ..., dropped_from_ms: _Optional[int] = ..., dropped_to_ms: _Optional[int] = ...) -> None: ...
+
+class MetricBatch(_message.Message):
+    __slots__ = ("seq", "series", "created_at_ms")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    series: _containers.RepeatedCompositeFieldContainer[Series]
+    created_at_ms: int
+    def __init__(self, seq: _Optional[int] = ..., series: _Optional[_Iterable[_Union[Series, _Mapping]]] = ..., created_at_ms: _Optional[int] = ...) -> None: ...
+
+class Series(_message.Message):
+    __slots__ = ("device", "metric", "labels", "timestamps_ms", "values")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMPS_MS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    metric: str
+    labels: _containers.RepeatedCompositeFieldContainer[Label]
+    timestamps_ms: _containers.RepeatedScalarFieldContainer[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, device: _Optional[str] = ..., metric: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[Label, _Mapping]]] = ..., timestamps_ms: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class Label(_message.Message):
+    __slots__ = ("key", "value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: str
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class Ack(_message.Message):
+    __slots__ = ("seq", "slow_down")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    SLOW_DOWN_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    slow_down: bool
+    def __init__(self, seq: _Optional[int] = ..., slow_down: _Optional[bool] = ...) -> None: ...
+
+class Command(_message.Message):
+    __slots__ = ("command_id",)
+    COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
+    command_id: str
+    def __init__(self, command_id: _Optional[str] = ...) -> None: ...
+
+class CommandResult(_message.Message):
+    __slots__ = ("command_id", "ok", "error")
+    COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
+    OK_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    command_id: str
+    ok: bool
+    error: str
+    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ...) -> None: ...
+
+class PlaybookOutput(_message.Message):
+    __slots__ = ("run_id",)
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+
+class Event(_message.Message):
+    __slots__ = ("device", "kind", "at_ms", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    kind: str
+    at_ms: int
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, device: _Optional[str] = ..., kind: _Optional[str] = ..., at_ms: _Optional[int] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
