@@ -1,0 +1,1 @@
+"""`vigil`, the engineer's command line."""
