@@ -1,0 +1,189 @@
+"""What both benchmarks share: certificates, a real collector process, /proc readings, tables.
+
+Not a benchmark itself (hence the underscore). Every process started here is
+a `Child` whose `stop()` is idempotent, so a benchmark can call it from a
+`finally:` whatever went wrong before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not measure what it promised; the message says why."""
+
+
+def sigterm_as_exit() -> None:
+    """Make SIGTERM unwind through `finally:` blocks so children are stopped."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+# ------------------------------------------------------------------ /proc
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of every thread of `pid`, in seconds (clock-tick resolution)."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        data = f.read()
+    fields = data[data.rindex(b")") + 2 :].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise BenchError(f"process {pid} has no VmRSS (a zombie?)")
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu_model": model,
+        "python": sys.version.split()[0],
+        "kernel": os.uname().release,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------ processes
+
+
+class Child:
+    """A process this benchmark started; `stop()` ends it (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, name: str, argv: Sequence[str], log: Path, **popen: object) -> None:
+        self.name = name
+        self.log = log
+        self._log_file = open(log, "wb")
+        popen.setdefault("stdout", self._log_file)
+        popen.setdefault("stderr", self._log_file)
+        self.process = subprocess.Popen(list(argv), cwd=REPO, **popen)  # type: ignore[call-overload]
+        self.pid = self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, grace_s: float = 15.0) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                print(f"  {self.name} (pid {self.pid}) ignored SIGTERM for {grace_s:.0f}s: killing it", flush=True)
+                self.process.kill()
+                self.process.wait(5)
+        self._log_file.close()
+        return self.process.returncode
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_for_ready_file(child: Child, path: Path, timeout_s: float = 60.0) -> dict[str, int]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists():
+            return json.loads(path.read_text())
+        if not child.alive():
+            raise BenchError(f"{child.name} exited with {child.process.returncode} before it was ready:\n{child.tail()}")
+        time.sleep(0.05)
+    raise BenchError(f"{child.name} was not ready within {timeout_s:.0f}s:\n{child.tail()}")
+
+
+# ------------------------------------------------------------------ certificates and collector
+
+
+def make_certs(directory: Path, agent_ids: Sequence[str]) -> Path:
+    """A CA, a collector certificate for localhost/127.0.0.1, one client certificate per agent."""
+    from collector import certs
+
+    certs.create_ca(directory)
+    certs.issue_collector(directory, ["localhost", "127.0.0.1"])
+    for agent_id in agent_ids:
+        certs.issue_agent(directory, agent_id)
+    return directory
+
+
+def write_collector_config(path: Path, certs_dir: Path, database: Path, rollup_interval: str = "30s") -> Path:
+    path.write_text(
+        "listen: 127.0.0.1:0\n"
+        "tls:\n"
+        f"  cert: {certs_dir / 'collector.pem'}\n"
+        f"  key: {certs_dir / 'collector.key'}\n"
+        f"  client_ca: {certs_dir / 'ca.pem'}\n"
+        f"database: sqlite:///{database}\n"
+        f"rollup_interval: {rollup_interval}\n"
+        "log_level: info\n"
+    )
+    return path
+
+
+def start_collector(workdir: Path, config: Path, name: str = "collector") -> tuple[Child, int]:
+    """Start `python -m collector.main`; return it and the port it bound (from its ready file)."""
+    ready = workdir / f"{name}.ready.json"
+    ready.unlink(missing_ok=True)
+    child = Child(
+        name,
+        [sys.executable, "-m", "collector.main", "-c", str(config), "--ready-file", str(ready)],
+        workdir / f"{name}.log",
+    )
+    info = wait_for_ready_file(child, ready)
+    if info["pid"] != child.pid:
+        raise BenchError(f"{name}: ready file names pid {info['pid']}, but we started {child.pid}")
+    return child, int(info["port"])
+
+
+# ------------------------------------------------------------------ output
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def result_line(values: dict[str, object]) -> str:
+    return "RESULT " + json.dumps(values, sort_keys=False)

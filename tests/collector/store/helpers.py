@@ -1,0 +1,33 @@
+"""Build decoded batches for store tests without a network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from collector.decode import DecodedBatch, decode
+from protos.vigil.v1 import agent_pb2 as pb
+
+T0 = 1_790_000_000_000 - 1_790_000_000_000 % 3_600_000  # an hour boundary in 2026
+
+
+def batch(
+    agent_id: str,
+    seq: int,
+    series: Sequence[tuple[str, str, dict[str, str], Sequence[int], Sequence[float]]],
+) -> DecodedBatch:
+    """series: (device, metric, labels, timestamps_ms, values)."""
+    message = pb.MetricBatch(seq=seq)
+    devices = set()
+    for device, metric, labels, ts, values in series:
+        s = message.series.add(device=device, metric=metric, timestamps_ms=ts, values=values)
+        for key in sorted(labels):
+            s.labels.add(key=key, value=labels[key])
+        devices.add(device)
+    return decode(agent_id, message, devices, now_ms=T0 + 86_400_000)
+
+
+def hello(agent_id: str, *devices: str) -> pb.Hello:
+    h = pb.Hello(agent_id=agent_id, customer="客户A", site="上海", agent_version="0.1.0", protocol="vigil.v1")
+    for device in devices:
+        h.devices.add(id=device, name=device, kind="switch", labels={"rack": "A1"})
+    return h
