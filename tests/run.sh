@@ -17,7 +17,7 @@ if ((${#missing[@]})); then
     if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
     export DEBIAN_FRONTEND=noninteractive
     "${SUDO[@]}" apt-get update -qq
-    # policy-rc.d keeps the package from starting the system's own cluster: tests start their own.
+    # The tests never use the system's own PostgreSQL cluster: they start a private one.
     "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
