@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from collector import certs
-from collector.cli.main import UsageError
+from collector.cli.errors import UsageError
 
 
 def run(args: argparse.Namespace) -> int:

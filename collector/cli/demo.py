@@ -20,7 +20,7 @@ from pathlib import Path
 
 from collector import certs
 from collector.cli import table
-from collector.cli.main import UsageError
+from collector.cli.errors import UsageError
 from collector.store import queries
 from collector.store.database import connect, sqlite_url
 

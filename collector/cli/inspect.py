@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from collector.cli import table
-from collector.cli.main import UsageError
+from collector.cli.errors import UsageError
 from collector.store import queries
 from collector.store.database import connect, is_current
 
 
 def run(args: argparse.Namespace, url: str) -> int:
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            raise UsageError(f"no store at {path} (has the collector or the demo run?)")
     engine = connect(url)
     try:
         if not is_current(engine):

@@ -16,13 +16,10 @@ from pathlib import Path
 
 from agent.configfile import ConfigError, parse_duration
 from collector import __version__
+from collector.cli.errors import UsageError
 
 DEFAULT_CONFIG = Path("/etc/vigil/collector.yaml")
 DEMO_STORE = Path("vigil-demo") / "vigil.db"
-
-
-class UsageError(Exception):
-    """Something the user can fix; printed without a traceback."""
 
 
 def _duration_arg(text: str) -> float:
