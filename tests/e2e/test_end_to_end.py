@@ -248,3 +248,21 @@ def test_collector_refuses_plain_text_on_a_public_address(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "refusing to listen on 0.0.0.0:4317 without TLS" in result.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.postgres
+def test_collector_on_postgresql(tmp_path: Path, pki: Path, postgres_url: str) -> None:
+    """The same collector, with its store on PostgreSQL instead of the embedded SQLite."""
+    collector = Collector(tmp_path / "collector", collector_yaml(pki).replace("sqlite:///vigil.db", postgres_url))
+    agent = Agent(tmp_path / "agent", agent_yaml(pki, collector.port, "agent-a"))
+    engine = database.connect(postgres_url)
+    try:
+        row = wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 3 and r, 30, "3 batches in PostgreSQL")
+        assert row.connected
+        assert "mem_used_percent" in {s.metric for s in queries.series_of(engine, "agent-a", "host-agent-a")}
+    finally:
+        agent.stop()
+        collector.stop()
+    points, _ = queries.totals(engine)
+    assert _agent_row(engine, "agent-a").points_stored == points > 0
+    engine.dispose()
