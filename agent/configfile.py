@@ -10,6 +10,8 @@ module too, so both programs speak about their config files the same way.
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -137,6 +139,15 @@ def _line_for(loc: Path_, lines: dict[Path_, int]) -> int | None:
         if line is not None:
             return line
     return None
+
+
+def load_or_exit(program: str, load: Callable[[str | Path], Model], path: str | Path) -> Model:
+    """For a command's `main()`: the config, or exit 2 with the problems and no traceback."""
+    try:
+        return load(path)
+    except ConfigError as exc:
+        print(f"{program}: invalid config:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def load_model(path: str | Path, model: type[Model]) -> Model:

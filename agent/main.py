@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from agent import __version__
-from agent.configfile import ConfigError
+from agent.configfile import load_or_exit
 
 DEFAULT_CONFIG = "/etc/vigil/agent.yaml"
 log = logging.getLogger("vigil.agent")
@@ -47,11 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from agent import config as agent_config  # pydantic is imported only here
 
-    try:
-        config = agent_config.load(args.config)
-    except ConfigError as exc:
-        print(f"vigil-agent: invalid config:\n{exc}", file=sys.stderr)
-        return 2
+    config = load_or_exit("vigil-agent", agent_config.load, args.config)
     if args.command == "check":
         from agent.pollers import enabled_kinds
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from agent import logsetup
-from agent.configfile import ConfigError
+from agent.configfile import load_or_exit
 from collector import __version__
 
 DEFAULT_CONFIG = "/etc/vigil/collector.yaml"
@@ -39,11 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from collector import config as collector_config
 
-    try:
-        config = collector_config.load(args.config)
-    except ConfigError as exc:
-        print(f"vigil-collector: invalid config:\n{exc}", file=sys.stderr)
-        return 2
+    config = load_or_exit("vigil-collector", collector_config.load, args.config)
     if config.tls is None and not config.listens_on_loopback and not args.insecure:
         print(
             f"vigil-collector: refusing to listen on {config.listen} without TLS: agents' data would cross "

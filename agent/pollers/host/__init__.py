@@ -150,33 +150,25 @@ class HostPoller:
                 out.append(("disk_inodes_used_percent", labels, 100.0 * inodes_used / st.f_files))
 
     def _disk_io(self, out: list[Sample], now: float) -> None:
-        rate = self._rates.rate
         for name, io in (psutil.disk_io_counters(perdisk=True) or {}).items():
             if name.startswith(_SKIP_DISK_PREFIXES):
                 continue
-            labels = self._label("name", name)
-            for metric, counter, scale in (
+            fields = [
                 ("diskio_reads_per_second", io.read_count, 1.0),
                 ("diskio_writes_per_second", io.write_count, 1.0),
                 ("diskio_read_bytes_per_second", io.read_bytes, 1.0),
                 ("diskio_write_bytes_per_second", io.write_bytes, 1.0),
-                # busy_time is in ms: ms per s / 10 = percent of the time busy.
-                ("diskio_busy_percent", getattr(io, "busy_time", None), 0.1),
-            ):
-                if counter is None:
-                    continue
-                value = rate((metric, name), counter, now)
-                if value is not None:
-                    out.append((metric, labels, value * scale))
+            ]
+            if hasattr(io, "busy_time"):  # ms busy per s / 10 = percent of the time busy
+                fields.append(("diskio_busy_percent", io.busy_time, 0.1))
+            self._rates_of(out, self._label("name", name), name, fields, now)
 
     def _network(self, out: list[Sample], now: float) -> None:
-        rate = self._rates.rate
         ignore = self._config.ignore_interfaces
         for name, io in psutil.net_io_counters(pernic=True).items():
             if name in ignore:
                 continue
-            labels = self._label("interface", name)
-            for metric, counter, scale in (
+            fields = [
                 ("net_recv_bits_per_second", io.bytes_recv, 8.0),
                 ("net_sent_bits_per_second", io.bytes_sent, 8.0),
                 ("net_recv_packets_per_second", io.packets_recv, 1.0),
@@ -185,10 +177,18 @@ class HostPoller:
                 ("net_errors_out_per_second", io.errout, 1.0),
                 ("net_drops_in_per_second", io.dropin, 1.0),
                 ("net_drops_out_per_second", io.dropout, 1.0),
-            ):
-                value = rate((metric, name), counter, now)
-                if value is not None:
-                    out.append((metric, labels, value * scale))
+            ]
+            self._rates_of(out, self._label("interface", name), name, fields, now)
+
+    def _rates_of(
+        self, out: list[Sample], labels: Labels, name: str, fields: list[tuple[str, int, float]], now: float
+    ) -> None:
+        """Append `metric = rate(counter) × scale` for each field that has a rate yet."""
+        rate = self._rates.rate
+        for metric, counter, scale in fields:
+            value = rate((metric, name), counter, now)
+            if value is not None:
+                out.append((metric, labels, value * scale))
 
     def _temperatures(self, out: list[Sample]) -> None:
         try:
