@@ -51,7 +51,7 @@ class Batcher:
         self._points += len(poll.samples)
         if self._opened_at is None:
             self._opened_at = time.monotonic()
-            self._min_ts = ts
+            self._min_ts = self._max_ts = ts
         self._min_ts = min(self._min_ts, ts)
         self._max_ts = max(self._max_ts, ts)
         if self._points >= self._max_points:

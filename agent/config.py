@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from agent.configfile import Duration, Size, load_model
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 DEVICE_KINDS = ("host", "server", "switch", "router", "firewall", "ups", "storage", "other")
 
 
@@ -28,7 +28,7 @@ class Strict(BaseModel):
 
 
 def _check_id(value: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a usable id: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
@@ -77,7 +77,7 @@ class Collector(Strict):
     @classmethod
     def _host_port(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
             raise ValueError(f"{value!r} is not host:port")
         return value
 
@@ -143,14 +143,19 @@ class AgentConfig(Strict):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_message_bytes: Annotated[int, Size] = 4 * 1024 * 1024
 
-    @model_validator(mode="after")
-    def _unique_devices(self) -> AgentConfig:
+    @field_validator("devices")
+    @classmethod
+    def _unique_devices(cls, devices: tuple[Device, ...]) -> tuple[Device, ...]:
         seen: set[str] = set()
-        for device in self.devices:
+        for device in devices:
             if device.id in seen:
                 raise ValueError(f"device id {device.id!r} is given twice")
             seen.add(device.id)
-        if self.pollers.host.enabled and self.pollers.host.device_id in seen:
+        return devices
+
+    @model_validator(mode="after")
+    def _host_id_is_free(self) -> AgentConfig:
+        if self.pollers.host.enabled and self.pollers.host.device_id in {d.id for d in self.devices}:
             raise ValueError(
                 f"device id {self.pollers.host.device_id!r} is the host poller's device_id; pick another"
             )

@@ -67,25 +67,48 @@ Duration = pydantic.functional_validators.BeforeValidator(parse_duration)
 Size = pydantic.functional_validators.BeforeValidator(parse_size)
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
+        key_lines: dict[Any, int] = {}
+        merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:  # `<<: *defaults`: explicit keys win, whatever their order
+                _merge(value_node, path, lines, source, merged)
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConfigError(f"{source}:{key_node.start_mark.line + 1}: a key must be a plain word")
             key = _scalar(key_node)
-            if key in result:
+            if key in key_lines:
                 raise ConfigError(
                     f"{source}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
-                    f"(first given on line {lines[path + (key,)]})"
+                    f"(first given on line {key_lines[key]})"
                 )
-            lines[path + (key,)] = value_node.start_mark.line + 1
+            key_lines[key] = key_node.start_mark.line + 1
             result[key] = _construct(value_node, path + (key,), lines, source)
+        for key, value in merged.items():
+            result.setdefault(key, value)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, path + (i,), lines, source) for i, item in enumerate(node.value)]
     return _scalar(node)
+
+
+def _merge(value_node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str, into: dict[Any, Any]) -> None:
+    sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+    for mapping in sources:
+        if not isinstance(mapping, yaml.MappingNode):
+            raise ConfigError(f"{source}:{mapping.start_mark.line + 1}: `<<` merges only mappings")
+        their_lines: dict[Path_, int] = {}
+        for key, value in _construct(mapping, path, their_lines, source).items():
+            into.setdefault(key, value)
+        for where, line in their_lines.items():
+            if where != path:
+                lines.setdefault(where, line)
 
 
 def _scalar(node: yaml.Node) -> Any:

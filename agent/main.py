@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_run(Agent(config), args.duration))
     except KeyboardInterrupt:
         return 0
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # unreadable or corrupt state: say which file, no traceback
         log.error("%s", exc)
         return 1
 

@@ -33,6 +33,10 @@ class Scheduler:
         self.failures = 0
 
     async def run(self) -> None:
+        """Poll until cancelled. With no pollers it idles: the agent still serves its stream."""
+        if not self._pollers:
+            log.warning("no pollers enabled: this agent sends heartbeats only")
+            await asyncio.Event().wait()
         async with asyncio.TaskGroup() as group:
             for poller in self._pollers:
                 group.create_task(self._loop(poller), name=f"poll-{poller.kind}-{poller.device_id}")
@@ -56,7 +60,11 @@ class Scheduler:
         started = time.perf_counter()
         labels = (("poller", poller.kind),)
         try:
-            poll = await asyncio.wait_for(poller.poll(), poller.timeout_s)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+            # cancellation that arrives as the poll completes, and then the
+            # agent would not stop on SIGTERM.
+            async with asyncio.timeout(poller.timeout_s):
+                poll = await poller.poll()
         except Exception as exc:  # noqa: BLE001 - any failure of a poller is data, not a crash
             self.failures += 1
             kind = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__

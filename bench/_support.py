@@ -50,12 +50,36 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def thread_cpu_seconds(pid: int) -> dict[int, tuple[str, float]]:
+    """Per thread of `pid`: (name, utime + stime seconds). Threads that already exited are not listed."""
+    found: dict[int, tuple[str, float]] = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        name = data[data.index(b"(") + 1 : data.rindex(b")")].decode(errors="replace")
+        fields = data[data.rindex(b")") + 2 :].split()
+        found[int(task)] = (name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    return found
+
+
 def rss_kib(pid: int) -> int:
+    return memory_kib(pid)["VmRSS"]
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS and its split (RssAnon, RssFile, RssShmem) from /proc/PID/status, in KiB."""
+    found: dict[str, int] = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise BenchError(f"process {pid} has no VmRSS (a zombie?)")
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                found[key] = int(line.split()[1])
+    if "VmRSS" not in found:
+        raise BenchError(f"process {pid} has no VmRSS (a zombie?)")
+    return found
 
 
 def machine() -> dict[str, str]:
@@ -82,6 +106,14 @@ def free_port() -> int:
 # ------------------------------------------------------------------ processes
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if the benchmark dies, even by SIGKILL (Linux)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Child:
     """A process this benchmark started; `stop()` ends it (SIGTERM, then SIGKILL)."""
 
@@ -91,6 +123,7 @@ class Child:
         self._log_file = open(log, "wb")
         popen.setdefault("stdout", self._log_file)
         popen.setdefault("stderr", self._log_file)
+        popen.setdefault("preexec_fn", _die_with_parent)
         self.process = subprocess.Popen(list(argv), cwd=REPO, **popen)  # type: ignore[call-overload]
         self.pid = self.process.pid
 

@@ -140,6 +140,20 @@ def collections_in_store(database: Path, from_ms: int, to_ms: int) -> dict[str, 
     }
 
 
+def thread_split(pid: int, before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds per group of the agent's threads between two readings."""
+    groups = {"main thread (event loop)": 0.0, "other Python threads (poll worker)": 0.0, "gRPC core threads": 0.0}
+    for tid, (name, seconds) in after.items():
+        spent = seconds - before.get(tid, (name, 0.0))[1]
+        if tid == pid:
+            groups["main thread (event loop)"] += spent
+        elif name.startswith("python"):
+            groups["other Python threads (poll worker)"] += spent
+        else:
+            groups["gRPC core threads"] += spent
+    return groups
+
+
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="25 s with 5 s warm-up instead of 60 s with 10 s")
@@ -200,6 +214,8 @@ def main() -> int:
 
         t0 = time.monotonic()
         agent_rss: list[int] = []
+        agent_mem: list[dict[str, int]] = []
+        threads: list[dict[int, tuple[str, float]]] = []
         ne_rss: list[int] = []
         scrapes = 0
         series = 0
@@ -213,14 +229,17 @@ def main() -> int:
             if tick == args.warmup:
                 window_wall.append(time.time())
                 cpu["agent0"], cpu["ne0"] = S.cpu_seconds(agent.pid), S.cpu_seconds(node_exporter.pid)
+                threads.append(S.thread_cpu_seconds(agent.pid))
             if tick == args.duration:
                 cpu["agent1"], cpu["ne1"] = S.cpu_seconds(agent.pid), S.cpu_seconds(node_exporter.pid)
+                threads.append(S.thread_cpu_seconds(agent.pid))
                 window_wall.append(time.time())
                 break
             series = scrape(url)
             if tick >= args.warmup:
                 scrapes += 1
-                agent_rss.append(S.rss_kib(agent.pid))
+                agent_mem.append(S.memory_kib(agent.pid))
+                agent_rss.append(agent_mem[-1]["VmRSS"])
                 ne_rss.append(S.rss_kib(node_exporter.pid))
             if tick % 5 == 0:
                 print(f"  {tick:3d}/{args.duration} s: agent RSS {S.rss_kib(agent.pid) / 1024:5.1f} MiB, "
@@ -276,6 +295,16 @@ def main() -> int:
     ))
     print(f"\nagent: median poll duration (wall, in its worker thread) {store['poll_duration_ms']:.1f} ms; "
           f"{store['distinct_series']} distinct series stored for the host")
+    anon = statistics.median(m["RssAnon"] for m in agent_mem) / 1024
+    file_backed = statistics.median(m["RssFile"] for m in agent_mem) / 1024
+    print(f"agent RSS split (median): {anon:.1f} MiB anonymous (Python objects, gRPC buffers), "
+          f"{file_backed:.1f} MiB file-backed (shared-library pages: libpython, cygrpc, pydantic_core, libcrypto)")
+    split = thread_split(agent.pid, threads[0], threads[1])
+    print("agent CPU by thread over the window, ms per collection (clock-tick resolution): " + ", ".join(
+        f"{name} {1000 * seconds / collections:.2f}" for name, seconds in split.items()))
+    tick_ms = 1000 / S.CLOCK_TICKS
+    print(f"CPU resolution: /proc counts whole clock ticks ({tick_ms:.0f} ms), so each CPU figure is ± "
+          f"{tick_ms / collections:.2f} ms per collection over this window")
     rss_ok = a_max <= RSS_TARGET_MIB
     cpu_ok = ratio <= CPU_RATIO_TARGET
     print(f"target agent RSS ≤ {RSS_TARGET_MIB:.0f} MiB: {'met' if rss_ok else 'MISSED'} ({a_max:.1f} MiB, max of the window)")

@@ -461,6 +461,7 @@ def run_stream(name: str, server_pid: int, port: int, agent_ids: list[str], args
             client.go(t_start, t_end)
         time.sleep(max(0.0, t_start - time.monotonic()))
         cpu0 = S.cpu_seconds(server_pid)
+        threads0 = S.thread_cpu_seconds(server_pid)
         client_cpu0 = sum(S.cpu_seconds(c.child.pid) for c in clients)
         w0 = time.monotonic()
         rss = []
@@ -471,6 +472,7 @@ def run_stream(name: str, server_pid: int, port: int, agent_ids: list[str], args
             if int(elapsed) % 5 == 0 or time.monotonic() >= t_end:
                 print(f"  {name}: {elapsed:4.0f}/{args.duration:.0f} s, server CPU {S.cpu_seconds(server_pid) - cpu0:5.1f} s", flush=True)
         cpu1 = S.cpu_seconds(server_pid)
+        threads1 = S.thread_cpu_seconds(server_pid)
         client_cpu1 = sum(S.cpu_seconds(c.child.pid) for c in clients)
         w1 = time.monotonic()
         reports = [json.loads(c.expect("DONE", 120)) for c in clients]
@@ -483,6 +485,11 @@ def run_stream(name: str, server_pid: int, port: int, agent_ids: list[str], args
     window_points = sum(r["window_points"] for r in reports)
     window_s = statistics.mean(r["window_s"] for r in reports)
     server_cpu = cpu1 - cpu0
+    split = {"main thread (event loop: gRPC aio, parse, decode)": 0.0, "other Python threads (store: SQLite, rollups)": 0.0, "gRPC core threads": 0.0}
+    for tid, (thread, seconds) in threads1.items():
+        spent = seconds - threads0.get(tid, (thread, 0.0))[1]
+        key = 0 if tid == server_pid else (1 if thread.startswith("python") else 2)
+        split[list(split)[key]] += spent
     return {
         "name": name,
         "points_per_s": window_points / window_s,
@@ -493,6 +500,7 @@ def run_stream(name: str, server_pid: int, port: int, agent_ids: list[str], args
         "server_cores": server_cpu / (w1 - w0),
         "client_cores": (client_cpu1 - client_cpu0) / (w1 - w0),
         "server_rss_mib": max(rss) / 1024 if rss else 0.0,
+        "server_threads_s_per_million": {k: v / (window_points / 1e6) if window_points else 0.0 for k, v in split.items()},
         "acked_points": sum(r["acked_points"] for r in reports),
         "acked_batches": sum(r["acked_batches"] for r in reports),
         "sent_batches": sum(r["sent_batches"] for r in reports),
@@ -621,6 +629,9 @@ def main() -> int:
             f"{run['server_cores']:.2f}", f"{run['client_cores']:.2f}", f"{run['server_rss_mib']:.0f}",
         ])
     print(S.table(rows, ["run", "points/s acked", "points in window", "server CPU s/M pts", "server cores", "client cores", "server RSS MiB"]))
+    for run in (store, baseline):
+        print(f"{run['name']} server CPU by thread, s per million points: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in run["server_threads_s_per_million"].items()))
     target = 200_000
     verdict = "met" if store["points_per_s"] >= target else "MISSED"
     print(f"\ntarget ≥ {target:,} points/s stored: {verdict} ({store['points_per_s']:,.0f}); "

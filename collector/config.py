@@ -47,7 +47,7 @@ class CollectorConfig(Strict):
     @classmethod
     def _host_port(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or int(port) > 65535:
+        if not sep or not host or not (port.isascii() and port.isdigit()) or int(port) > 65535:
             raise ValueError(f"{value!r} is not host:port")
         return value
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from protos.vigil.v1 import agent_pb2 as pb
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,199}$")
-_LABEL_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
+_LABEL_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 MAX_LABEL_VALUE = 512
 # Timestamps outside [2000-01-01, now + 1 day] are a broken clock, not data.
 MIN_TS_MS = 946_684_800_000
@@ -62,7 +62,7 @@ def decode(agent_id: str, batch: pb.MetricBatch, devices: set[str], now_ms: int)
         here = f"{where}: series[{index}] ({series.device}/{series.metric})"
         if series.device not in devices:
             raise BatchError(f"{here}: device {series.device!r} was not declared in the hello")
-        if not _NAME.match(series.metric):
+        if not _NAME.fullmatch(series.metric):
             raise BatchError(f"{here}: metric name must match {_NAME.pattern}")
         ts = list(series.timestamps_ms)
         if not ts:
@@ -86,7 +86,7 @@ def _labels(here: str, labels: object) -> tuple[tuple[str, str], ...]:
     pairs = tuple((label.key, label.value) for label in labels)  # type: ignore[attr-defined]
     previous = ""
     for key, value in pairs:
-        if not _LABEL_KEY.match(key):
+        if not _LABEL_KEY.fullmatch(key):
             raise BatchError(f"{here}: label key {key!r} must match {_LABEL_KEY.pattern}")
         if key <= previous:
             raise BatchError(f"{here}: label keys must be unique and sorted ({previous!r} before {key!r})")

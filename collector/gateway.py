@@ -33,7 +33,7 @@ log = logging.getLogger("vigil.collector.gateway")
 PROTOCOL = "vigil.v1"
 REJECTED_SEQ_KEY = "vigil-rejected-seq"
 SERVICE = "vigil.v1.AgentGateway"
-_AGENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_UNACKED_PER_STREAM = 64
 
 
@@ -134,7 +134,7 @@ class Gateway:
     async def _check_hello(self, hello: pb.Hello, context: grpc.aio.ServicerContext) -> str:
         peer = context.peer()
         agent_id = hello.agent_id
-        if not _AGENT_ID.match(agent_id):
+        if not _AGENT_ID.fullmatch(agent_id):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{peer}: hello.agent_id {agent_id!r} is not a valid id")
         if hello.protocol and hello.protocol != PROTOCOL:
             await context.abort(

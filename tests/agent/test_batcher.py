@@ -89,11 +89,6 @@ def test_sequence_numbers_are_assigned_in_order(tmp_path: Path) -> None:
     assert [(s, p.message.batch.seq) for s, p in outbox.after(0, 10)] == [(1, 1), (2, 2), (3, 3)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Batcher.flush() resets _min_ts (via _opened_at) but never _max_ts, so a batch whose "
-    "polls are all older than the previous batch's newest point reports the previous max_ts_ms",
-)
 def test_each_batch_reports_its_own_time_range(tmp_path: Path) -> None:
     batcher, outbox = _batcher(tmp_path)
     batcher.add(Poll("h1", 5000, [("a_b", NO_LABELS, 1.0)]))

@@ -163,11 +163,6 @@ def test_duplicate_nested_key_is_reported_at_its_own_lines(tmp_path: Path) -> No
     assert ":5: duplicate key 'id' (first given on line 3)" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="configfile._construct records the line of the first *value*, not of the key: for a "
-    "block-mapping value that is the line after the key, so the message points at the wrong line",
-)
 def test_duplicate_key_with_a_block_value_points_at_the_first_key(tmp_path: Path) -> None:
     text = "collector:\n  address: a:1\ncollector:\n  address: b:2\n"
     message = str(pytest.raises(ConfigError, read_yaml, _write(tmp_path, text)).value)
@@ -189,12 +184,6 @@ def test_unknown_tag_is_a_config_error_with_its_line(tmp_path: Path) -> None:
     assert "!vault" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="configfile._construct builds mappings itself and never applies YAML merge keys, so "
-    "`<<: *defaults` (valid for yaml.safe_load) fails with 'could not determine a constructor "
-    "for the tag tag:yaml.org,2002:merge'",
-)
 def test_merge_keys_load_like_yaml_safe_load(tmp_path: Path) -> None:
     text = "base: &base\n  kind: switch\ndevice:\n  <<: *base\n  id: sw1\n"
     data, _ = read_yaml(_write(tmp_path, text))

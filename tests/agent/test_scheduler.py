@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+import pytest
 
 from agent.samples import NO_LABELS, Poll
 from agent.scheduler import Scheduler
 
-RUN_S = 0.5
+RUN_S = 0.525  # between ticks, so that stopping does not race a poll
 INTERVAL_S = 0.05
 
 
@@ -46,6 +48,15 @@ async def hangs(poller: FakePoller) -> Poll:
     raise AssertionError("unreachable")
 
 
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel a scheduler; it must end within a second."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=1.0)
+    assert done, "the scheduler did not stop when cancelled"
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def _run(pollers: list[FakePoller]) -> tuple[list[Poll], Scheduler, bool]:
     """Run a scheduler for RUN_S; return what reached the sink, and whether it was still running."""
     received: list[Poll] = []
@@ -55,9 +66,7 @@ def _run(pollers: list[FakePoller]) -> tuple[list[Poll], Scheduler, bool]:
         task = asyncio.create_task(scheduler.run())
         await asyncio.sleep(RUN_S)
         alive = not task.done()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await _stop(task)
         return scheduler, alive
 
     scheduler, alive = asyncio.run(scenario())
@@ -88,6 +97,28 @@ def test_healthy_poller_gets_up_and_duration() -> None:
         assert 0.0 <= duration < poller.timeout_s
 
 
+def test_cancel_arriving_as_a_poll_completes_stops_the_scheduler() -> None:
+    received: list[Poll] = []
+
+    async def scenario() -> bool:
+        task: asyncio.Task[None] | None = None
+
+        async def stop_while_answering(poller: FakePoller) -> Poll:
+            if poller.calls == 2 and task is not None:
+                task.cancel()  # SIGTERM arrives just as this device answers
+            return await healthy(poller)
+
+        scheduler = Scheduler([FakePoller("h1", stop_while_answering)], received.append, jitter=0.0)
+        task = asyncio.create_task(scheduler.run())
+        await asyncio.sleep(0.3)
+        stopped = task.done()
+        await _stop(task)
+        return stopped
+
+    assert asyncio.run(scenario()), "the scheduler was still polling after it was cancelled"
+    assert len(received) == 2
+
+
 def test_failing_poller_becomes_data_and_others_keep_polling() -> None:
     bad, good = FakePoller("sw1", broken), FakePoller("h1", healthy)
     received, scheduler, alive = _run([bad, good])
@@ -104,7 +135,7 @@ def test_failing_poller_becomes_data_and_others_keep_polling() -> None:
         assert poll.ts_ms > 1_600_000_000_000  # stamped now, in Unix ms
 
 
-def test_failing_poll_is_logged_once_per_change(caplog) -> None:  # noqa: ANN001
+def test_failing_poll_is_logged_once_per_change(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("ERROR", logger="vigil.agent.scheduler"):
         received, _, _ = _run([FakePoller("sw1", broken)])
     assert len(received) >= 3

@@ -92,11 +92,16 @@ class HostPoller:
             previous = before.get(name)
             if previous is None:
                 continue
-            deltas = [b - a for a, b in zip(previous, times)]
+            # Clamped: Linux's iowait counter can step backwards (psutil clamps too).
+            deltas = [max(0.0, b - a) for a, b in zip(previous, times)]
+            fields = times._fields
             total = sum(deltas)
+            # guest and guest_nice are already inside user and nice: count them once.
+            for name_ in ("guest", "guest_nice"):
+                if name_ in fields:
+                    total -= deltas[fields.index(name_)]
             if total <= 0:
                 continue
-            fields = times._fields
             idle = deltas[fields.index("idle")]
             iowait = deltas[fields.index("iowait")] if "iowait" in fields else 0.0
             labels = self._label("cpu", name)
