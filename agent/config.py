@@ -1,30 +1,33 @@
 """The agent's configuration: one YAML file on the customer's site.
 
-Every model forbids unknown keys, because on a site a typo (`intervall: 10s`)
-silently ignored is a device silently unwatched. Durations are written with
-their unit (`30s`, `5m`); sizes too (`64MiB`). Anything secret that later
-pollers add (SNMP communities, SSH passwords) is a `SecretStr`, so it prints
-as `**********` and never reaches the collector: the Hello carries only
-`Device.public_fields()`.
+The schema is plain frozen dataclasses; pydantic validates a file against
+them but is never imported by the running agent: `load_isolated()` validates
+in a short-lived forked child and hands the result back pickled, because
+pydantic would cost the agent ~14 MiB of its 40 MiB budget for a job done
+once at start.
+
+Every class forbids unknown keys, because on a site a typo
+(`intervall: 10s`) silently ignored is a device silently unwatched.
+Durations are written with their unit (`30s`, `5m`); sizes too (`64MiB`).
+Secrets that later pollers add (SNMP communities, SSH passwords) stay in this
+file: the Hello carries only the fields `runtime.hello_for` copies.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import pickle
 import re
 import socket
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from agent.configfile import Duration, Size, load_model
+from agent.configfile import Bounds, Check, ConfigError, Duration, Size, load_model
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-DEVICE_KINDS = ("host", "server", "switch", "router", "firewall", "ups", "storage", "other")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+FORBID_UNKNOWN = {"extra": "forbid"}
 
 
 def _check_id(value: str) -> str:
@@ -35,131 +38,17 @@ def _check_id(value: str) -> str:
     return value
 
 
-class Identity(Strict):
-    id: str = Field(description="Stable agent id; must equal the CN of the agent's client certificate")
-    customer: str
-    site: str
-
-    _id = field_validator("id")(_check_id)
-
-
-class TLS(Strict):
-    ca: Path = Field(description="CA that signed the collector's certificate")
-    cert: Path | None = Field(None, description="The agent's client certificate (mutual TLS)")
-    key: Path | None = None
-    server_name: str | None = Field(None, description="Name to expect in the collector's certificate")
-
-    @model_validator(mode="after")
-    def _cert_and_key_together(self) -> TLS:
-        if (self.cert is None) != (self.key is None):
-            raise ValueError("give both cert and key for mutual TLS, or neither")
-        return self
+def _check_address(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port")
+    return value
 
 
-class Backoff(Strict):
-    initial: Annotated[float, Duration] = 1.0
-    max: Annotated[float, Duration] = 60.0
-    multiplier: float = Field(2.0, ge=1.0)
-    jitter: float = Field(0.2, ge=0.0, le=1.0, description="± share of each delay chosen at random")
-
-
-class Collector(Strict):
-    address: str = Field(description="host:port of the collector's gRPC endpoint")
-    tls: TLS | None = None
-    insecure: bool = Field(False, description="Plain text without TLS; only for lab use")
-    compression: Literal["gzip", "none"] = "gzip"
-    keepalive: Annotated[float, Duration] = 30.0
-    keepalive_timeout: Annotated[float, Duration] = 10.0
-    reconnect: Backoff = Field(default_factory=Backoff)
-    max_in_flight_batches: int = Field(32, ge=1, le=10_000)
-
-    @field_validator("address")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
-            raise ValueError(f"{value!r} is not host:port")
-        return value
-
-    @model_validator(mode="after")
-    def _tls_or_insecure(self) -> Collector:
-        if self.tls is None and not self.insecure:
-            raise ValueError("give tls (ca, and cert + key for mutual TLS), or insecure: true for plain text")
-        if self.tls is not None and self.insecure:
-            raise ValueError("tls and insecure: true contradict each other; remove one")
-        return self
-
-
-class HostPoller(Strict):
-    enabled: bool = True
-    interval: Annotated[float, Duration] = 30.0
-    timeout: Annotated[float, Duration] = 10.0
-    device_id: str = Field(default_factory=lambda: _safe_hostname())
-    per_cpu: bool = True
-    temperatures: bool = True
-    ignore_fstypes: tuple[str, ...] = ()
-    ignore_mounts: tuple[str, ...] = ()
-    ignore_interfaces: tuple[str, ...] = ("lo",)
-
-    _id = field_validator("device_id")(_check_id)
-
-    @field_validator("interval")
-    @classmethod
-    def _not_too_fast(cls, value: float) -> float:
-        if value < 0.1:
-            raise ValueError("an interval below 100ms would poll in a busy loop")
-        return value
-
-
-class Pollers(Strict):
-    host: HostPoller = Field(default_factory=HostPoller)
-    jitter: float = Field(0.1, ge=0.0, le=0.5, description="Spread each poller's start by up to this share of its interval")
-
-
-class Batching(Strict):
-    max_points: int = Field(5000, ge=1, le=1_000_000)
-    max_delay: Annotated[float, Duration] = 5.0
-    max_buffered_batches: int = Field(10_000, ge=1)
-
-
-class Device(Strict):
-    id: str
-    name: str = ""
-    kind: Literal["host", "server", "switch", "router", "firewall", "ups", "storage", "other"]
-    address: str = ""
-    platform: str = ""
-    labels: dict[str, str] = {}
-
-    _id = field_validator("id")(_check_id)
-
-
-class AgentConfig(Strict):
-    agent: Identity
-    collector: Collector
-    state_dir: Path = Path("/var/lib/vigil-agent")
-    pollers: Pollers = Field(default_factory=Pollers)
-    batching: Batching = Field(default_factory=Batching)
-    devices: tuple[Device, ...] = ()
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    max_message_bytes: Annotated[int, Size] = 4 * 1024 * 1024
-
-    @field_validator("devices")
-    @classmethod
-    def _unique_devices(cls, devices: tuple[Device, ...]) -> tuple[Device, ...]:
-        seen: set[str] = set()
-        for device in devices:
-            if device.id in seen:
-                raise ValueError(f"device id {device.id!r} is given twice")
-            seen.add(device.id)
-        return devices
-
-    @model_validator(mode="after")
-    def _host_id_is_free(self) -> AgentConfig:
-        if self.pollers.host.enabled and self.pollers.host.device_id in {d.id for d in self.devices}:
-            raise ValueError(
-                f"device id {self.pollers.host.device_id!r} is the host poller's device_id; pick another"
-            )
-        return self
+def _check_interval(value: float) -> float:
+    if value < 0.1:
+        raise ValueError("an interval below 100ms would poll in a busy loop")
+    return value
 
 
 def _safe_hostname() -> str:
@@ -167,19 +56,175 @@ def _safe_hostname() -> str:
     return name[:64].lstrip("._-") or "host"
 
 
+Id = Annotated[str, Check(_check_id)]
+Seconds = Annotated[float, Duration]
+frozen = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+@frozen
+class Identity:
+    __pydantic_config__ = FORBID_UNKNOWN
+    id: Id  # stable agent id; must equal the CN of the agent's client certificate
+    customer: str
+    site: str
+
+
+@frozen
+class TLS:
+    __pydantic_config__ = FORBID_UNKNOWN
+    ca: Path                       # CA that signed the collector's certificate
+    cert: Path | None = None       # the agent's client certificate (mutual TLS)
+    key: Path | None = None
+    server_name: str | None = None  # name to expect in the collector's certificate
+
+    def __post_init__(self) -> None:
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("give both cert and key for mutual TLS, or neither")
+
+
+@frozen
+class Backoff:
+    __pydantic_config__ = FORBID_UNKNOWN
+    initial: Seconds = 1.0
+    max: Seconds = 60.0
+    multiplier: Annotated[float, Bounds(ge=1.0)] = 2.0
+    jitter: Annotated[float, Bounds(ge=0.0, le=1.0)] = 0.2  # ± share of each delay chosen at random
+
+
+@frozen
+class Collector:
+    __pydantic_config__ = FORBID_UNKNOWN
+    address: Annotated[str, Check(_check_address)]  # host:port of the collector's gRPC endpoint
+    tls: TLS | None = None
+    insecure: bool = False         # plain text without TLS; only for lab use
+    compression: Literal["gzip", "none"] = "gzip"
+    keepalive: Seconds = 30.0
+    keepalive_timeout: Seconds = 10.0
+    reconnect: Backoff = field(default_factory=Backoff)
+    max_in_flight_batches: Annotated[int, Bounds(ge=1, le=10_000)] = 32
+
+    def __post_init__(self) -> None:
+        if self.tls is None and not self.insecure:
+            raise ValueError("give tls (ca, and cert + key for mutual TLS), or insecure: true for plain text")
+        if self.tls is not None and self.insecure:
+            raise ValueError("tls and insecure: true contradict each other; remove one")
+
+
+@frozen
+class HostPoller:
+    __pydantic_config__ = FORBID_UNKNOWN
+    enabled: bool = True
+    interval: Annotated[float, Duration, Check(_check_interval)] = 30.0
+    timeout: Seconds = 10.0
+    device_id: Id = field(default_factory=_safe_hostname)
+    per_cpu: bool = True
+    temperatures: bool = True
+    ignore_fstypes: tuple[str, ...] = ()
+    ignore_mounts: tuple[str, ...] = ()
+    ignore_interfaces: tuple[str, ...] = ("lo",)
+
+
+@frozen
+class Pollers:
+    __pydantic_config__ = FORBID_UNKNOWN
+    host: HostPoller = field(default_factory=HostPoller)
+    # Spread each poller's start by up to this share of its interval.
+    jitter: Annotated[float, Bounds(ge=0.0, le=0.5)] = 0.1
+
+
+@frozen
+class Batching:
+    __pydantic_config__ = FORBID_UNKNOWN
+    max_points: Annotated[int, Bounds(ge=1, le=1_000_000)] = 5000
+    max_delay: Seconds = 5.0
+    max_buffered_batches: Annotated[int, Bounds(ge=1)] = 10_000
+
+
+@frozen
+class Device:
+    __pydantic_config__ = FORBID_UNKNOWN
+    id: Id
+    name: str = ""
+    kind: Literal["host", "server", "switch", "router", "firewall", "ups", "storage", "other"]
+    address: str = ""
+    platform: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _unique_devices(devices: tuple[Device, ...]) -> tuple[Device, ...]:
+    seen: set[str] = set()
+    for device in devices:
+        if device.id in seen:
+            raise ValueError(f"device id {device.id!r} is given twice")
+        seen.add(device.id)
+    return devices
+
+
+@frozen
+class AgentConfig:
+    __pydantic_config__ = FORBID_UNKNOWN
+    agent: Identity
+    collector: Collector
+    state_dir: Path = Path("/var/lib/vigil-agent")
+    pollers: Pollers = field(default_factory=Pollers)
+    batching: Batching = field(default_factory=Batching)
+    devices: Annotated[tuple[Device, ...], Check(_unique_devices)] = ()
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    max_message_bytes: Annotated[int, Size] = 4 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        host = self.pollers.host
+        if host.enabled and host.device_id in {d.id for d in self.devices}:
+            raise ValueError(f"device id {host.device_id!r} is the host poller's device_id; pick another")
+
+
 def load(path: str | Path) -> AgentConfig:
-    """Read the agent config; `ConfigError` says which file, line and field is wrong."""
+    """Read and validate the agent config in this process.
+
+    `ConfigError` says which file, line and field is wrong. Relative paths in
+    the file are relative to the file's folder, not to the working directory.
+    """
     config = load_model(path, AgentConfig)
-    # Relative paths are relative to the config file, not to the working directory.
     base = Path(path).resolve().parent
     tls = config.collector.tls
     if tls is not None:
-        tls = tls.model_copy(
-            update={name: base / value for name, value in tls if isinstance(value, Path)}
+        tls = dataclasses.replace(
+            tls, **{f.name: base / getattr(tls, f.name) for f in dataclasses.fields(tls) if isinstance(getattr(tls, f.name), Path)}
         )
-    return config.model_copy(
-        update={
-            "state_dir": base / config.state_dir,
-            "collector": config.collector.model_copy(update={"tls": tls}),
-        }
+    return dataclasses.replace(
+        config, state_dir=base / config.state_dir, collector=dataclasses.replace(config.collector, tls=tls)
     )
+
+
+def load_isolated(path: str | Path) -> AgentConfig:
+    """`load()` in a forked child, so pydantic never enters this (long-running) process.
+
+    Call it before any thread exists. The child sends back the validated
+    config, or the error text, pickled over a pipe.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: validate, report, and leave without running any cleanup
+        status = 0
+        try:
+            os.close(read_end)
+            try:
+                payload = pickle.dumps(("ok", load(path)))
+            except ConfigError as exc:
+                payload = pickle.dumps(("error", str(exc)))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        except BaseException:  # noqa: BLE001 - the parent reports a child that said nothing
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = pipe.read()
+    os.waitpid(pid, 0)
+    if not payload:
+        raise ConfigError(f"{path}: validating the config failed unexpectedly (run `vigil-agent check -c {path}`)")
+    kind, value = pickle.loads(payload)  # noqa: S301 - our own child's output
+    if kind == "error":
+        raise ConfigError(value)
+    return value

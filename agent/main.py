@@ -45,9 +45,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from agent import config as agent_config  # pydantic is imported only here
+    from agent import config as agent_config
 
-    config = load_or_exit("vigil-agent", agent_config.load, args.config)
+    # `run` validates in a forked child: pydantic never loads into the running agent.
+    load = agent_config.load_isolated if args.command == "run" else agent_config.load
+    config = load_or_exit("vigil-agent", load, args.config)
     if args.command == "check":
         from agent.pollers import enabled_kinds
 
