@@ -97,6 +97,18 @@ def machine() -> dict[str, str]:
     }
 
 
+def code_version() -> str:
+    """The commit under test, and whether agent/, collector/ or protos/ differ from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "agent", "collector", "protos"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no git)"
+    return f"commit {commit or 'unknown'}" + (" + uncommitted changes in agent/, collector/ or protos/" if dirty else "")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -175,6 +175,7 @@ def main() -> int:
     args = parse_args()
     S.sigterm_as_exit()
     started = time.monotonic()
+    code_under_test = S.code_version()
     mode = "quick" if args.quick else "full"
     workdir = Path(tempfile.mkdtemp(prefix="vigil-bench-footprint-"))
     print(f"agent footprint benchmark ({mode}): {args.duration} s, first {args.warmup} s warm-up, "
@@ -282,6 +283,9 @@ def main() -> int:
     m = S.machine()
     print()
     print(f"machine: {m['cpus']} CPUs, {m['cpu_model']}, Python {m['python']}, Linux {m['kernel']}")
+    if S.code_version() != code_under_test:
+        code_under_test += f" at the start; now {S.code_version()}"
+    print(f"code: {code_under_test}")
     print(f"steady window: {window_s:.1f} s after {args.warmup} s warm-up; agent collections in the store: {collections} "
           f"({store['failed']} failed; {expected:.0f} expected from time/interval); node_exporter scrapes: {scrapes}\n")
     print(S.table(

@@ -569,6 +569,7 @@ def main() -> int:
 
     S.sigterm_as_exit()
     started = time.monotonic()
+    code_under_test = S.code_version()
     workdir = Path(tempfile.mkdtemp(prefix="vigil-bench-ingest-"))
     agent_ids = [f"bench-agent-{i + 1:02d}" for i in range(args.agents)]
     mode = "quick" if args.quick else "full"
@@ -620,6 +621,9 @@ def main() -> int:
     m = S.machine()
     print()
     print(f"machine: {m['cpus']} CPUs, {m['cpu_model']}, Python {m['python']}, Linux {m['kernel']}")
+    if S.code_version() != code_under_test:
+        code_under_test += f" at the start; now {S.code_version()}"
+    print(f"code: {code_under_test}")
     print(f"stream: {args.agents} agents × window {args.window} × {args.series * args.points_per_series:,}-point batches, "
           f"TLS (mutual), compression {args.compression}, timed window {args.duration:.0f} s per run\n")
     rows = []

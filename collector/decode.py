@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from protos.vigil.v1 import agent_pb2 as pb
@@ -23,6 +24,10 @@ MIN_TS_MS = 946_684_800_000
 MAX_FUTURE_MS = 86_400_000
 
 SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
+
+# Label sets already found valid: a site sends the same few thousand again and again.
+_checked_labels: set[tuple[tuple[str, str], ...]] = set()
+MAX_CHECKED_LABELS = 100_000
 
 
 class BatchError(ValueError):
@@ -59,21 +64,24 @@ def decode(agent_id: str, batch: pb.MetricBatch, devices: set[str], now_ms: int)
     lowest, highest = math.inf, -math.inf
     max_ts = now_ms + MAX_FUTURE_MS
     for index, series in enumerate(batch.series):
-        here = f"{where}: series[{index}] ({series.device}/{series.metric})"
+        # The message is built only on failure: this loop runs for every series of every batch.
+        def fail(problem: str) -> BatchError:
+            return BatchError(f"{where}: series[{index}] ({series.device}/{series.metric}): {problem}")
+
         if series.device not in devices:
-            raise BatchError(f"{here}: device {series.device!r} was not declared in the hello")
+            raise fail(f"device {series.device!r} was not declared in the hello")
         if not _NAME.fullmatch(series.metric):
-            raise BatchError(f"{here}: metric name must match {_NAME.pattern}")
+            raise fail(f"metric name must match {_NAME.pattern}")
         ts = list(series.timestamps_ms)
         if not ts:
-            raise BatchError(f"{here}: no points")
+            raise fail("no points")
         if len(ts) != len(series.values):
-            raise BatchError(f"{here}: {len(ts)} timestamps but {len(series.values)} values")
+            raise fail(f"{len(ts)} timestamps but {len(series.values)} values")
         if ts[-1] < ts[0] or (len(ts) > 2 and ts != sorted(ts)):
-            raise BatchError(f"{here}: timestamps are not in ascending order")
+            raise fail("timestamps are not in ascending order")
         if ts[0] < MIN_TS_MS or ts[-1] > max_ts:
-            raise BatchError(f"{here}: timestamp {ts[0] if ts[0] < MIN_TS_MS else ts[-1]} ms is implausible (clock?)")
-        keys.append((series.device, series.metric, _labels(here, series.labels)))
+            raise fail(f"timestamp {ts[0] if ts[0] < MIN_TS_MS else ts[-1]} ms is implausible (clock?)")
+        keys.append((series.device, series.metric, _labels(fail, series.labels)))
         counts.append(len(ts))
         timestamps.extend(ts)
         values.extend(series.values)
@@ -82,15 +90,19 @@ def decode(agent_id: str, batch: pb.MetricBatch, devices: set[str], now_ms: int)
     return DecodedBatch(agent_id, batch.seq, keys, counts, timestamps, values, int(lowest), int(highest))
 
 
-def _labels(here: str, labels: object) -> tuple[tuple[str, str], ...]:
+def _labels(fail: Callable[[str], BatchError], labels: object) -> tuple[tuple[str, str], ...]:
     pairs = tuple((label.key, label.value) for label in labels)  # type: ignore[attr-defined]
+    if pairs in _checked_labels:
+        return pairs
     previous = ""
     for key, value in pairs:
         if not _LABEL_KEY.fullmatch(key):
-            raise BatchError(f"{here}: label key {key!r} must match {_LABEL_KEY.pattern}")
+            raise fail(f"label key {key!r} must match {_LABEL_KEY.pattern}")
         if key <= previous:
-            raise BatchError(f"{here}: label keys must be unique and sorted ({previous!r} before {key!r})")
+            raise fail(f"label keys must be unique and sorted ({previous!r} before {key!r})")
         if len(value) > MAX_LABEL_VALUE:
-            raise BatchError(f"{here}: label {key!r} is longer than {MAX_LABEL_VALUE} characters")
+            raise fail(f"label {key!r} is longer than {MAX_LABEL_VALUE} characters")
         previous = key
+    if len(_checked_labels) < MAX_CHECKED_LABELS:
+        _checked_labels.add(pairs)
     return pairs

@@ -24,7 +24,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from collector.decode import BatchError, decode
-from collector.ingest import Ingest, StoreUnavailable
+from collector.ingest import Ingest, StoreUnavailable, StreamState
 from collector.store import registry
 from protos.vigil.v1 import agent_pb2 as pb
 
@@ -191,6 +191,7 @@ class Gateway:
         unacked: asyncio.Queue[tuple[int, asyncio.Future[bool] | None]],
     ) -> None:
         """Take messages in order; raise Reject on the first that breaks the contract."""
+        stream = StreamState()
         count = 0
         async for message in requests:
             count += 1
@@ -212,7 +213,7 @@ class Gateway:
                     log.warning("rejected %s", exc)
                     raise Reject(grpc.StatusCode.INVALID_ARGUMENT, str(exc), ((REJECTED_SEQ_KEY, str(batch.seq)),)) from None
                 last_seq = batch.seq
-                await unacked.put((batch.seq, asyncio.ensure_future(self.ingest.submit(decoded))))
+                await unacked.put((batch.seq, await self.ingest.enqueue(decoded, stream)))
             elif kind == "heartbeat":
                 await self.ingest.run_in_store(
                     registry.heartbeat, self.ingest.engine, agent_id, message.heartbeat, int(time.time() * 1000)

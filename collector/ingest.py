@@ -1,6 +1,6 @@
 """The write side of the collector: group commit on one store thread.
 
-Gateway streams hand decoded batches to `Ingest.submit()` and await the
+Gateway streams hand decoded batches to `Ingest.enqueue()` and await the
 result; one thread takes everything queued since its last transaction and
 stores it in the next one. Under load transactions grow (fewer fsyncs per
 point); when idle a batch is committed alone, at once. The same thread runs
@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
@@ -28,6 +29,16 @@ from collector.store.writer import MetricWriter
 log = logging.getLogger("vigil.collector.ingest")
 
 StoredListener = Callable[[DecodedBatch], None]
+
+
+@dataclass(slots=True)
+class StreamState:
+    """One agent stream's standing with the writer: once a batch fails, the rest are refused."""
+
+    failed: bool = False
+
+
+Item = tuple[DecodedBatch, "asyncio.Future[bool]", StreamState]
 
 
 class Ingest:
@@ -44,7 +55,7 @@ class Ingest:
         self.engine = engine
         self.writer = MetricWriter(engine)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._queue: asyncio.Queue[tuple[DecodedBatch, asyncio.Future[bool]]] = asyncio.Queue(max_queued_batches)
+        self._queue: asyncio.Queue[Item] = asyncio.Queue(max_queued_batches)
         self._max_per_txn = max_batches_per_txn
         self._rollup_interval_s = rollup_interval_s
         self._raw_retention_ms = raw_retention_ms
@@ -68,11 +79,17 @@ class Ingest:
         """Run `function(*args)` on the store thread, in order with the writes."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
-    async def submit(self, batch: DecodedBatch) -> bool:
-        """Store `batch`; True once committed, False if it was a duplicate."""
+    async def enqueue(self, batch: DecodedBatch, stream: StreamState) -> asyncio.Future[bool]:
+        """Queue `batch` behind its stream's earlier batches; the future says if it was stored.
+
+        Await this from the stream's reader, one batch after the other: the
+        queue's order is the store's order, and a batch stored before an
+        earlier one of the same agent would make the earlier one look like a
+        duplicate of an already-stored number.
+        """
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        await self._queue.put((batch, future))
-        return await future
+        await self._queue.put((batch, future, stream))
+        return future
 
     async def run(self) -> None:
         """The writer loop with the periodic jobs; runs until cancelled."""
@@ -86,18 +103,30 @@ class Ingest:
         finally:
             jobs.cancel()
 
-    async def _commit(self, items: list[tuple[DecodedBatch, asyncio.Future[bool]]]) -> None:
-        batches = [batch for batch, _ in items]
+    async def _commit(self, items: list[Item]) -> None:
+        # A stream whose earlier batch failed to store must store nothing after
+        # it: a later number committed would raise the agent's high-water mark
+        # over the hole, and the resend of the failed batch would be dropped.
+        live = []
+        for batch, future, stream in items:
+            if stream.failed:
+                future.set_exception(StoreUnavailable("an earlier batch of this stream was not stored"))
+            else:
+                live.append((batch, future, stream))
+        if not live:
+            return
+        batches = [batch for batch, _, _ in live]
         try:
             stored = await self.run_in_store(self.writer.write, batches, int(time.time() * 1000))
         except Exception as exc:  # noqa: BLE001 - the database failed: every waiter must hear it
             log.error("storing %d batches failed: %s", len(batches), exc)
-            for _, future in items:
+            for _, future, stream in live:
+                stream.failed = True
                 if not future.done():
                     future.set_exception(StoreUnavailable(str(exc)))
             return
         self.transactions += 1
-        for (batch, future), was_stored in zip(items, stored):  # type: ignore[call-overload]
+        for (batch, future, _), was_stored in zip(live, stored):  # type: ignore[call-overload]
             if was_stored:
                 self.batches_stored += 1
                 self.points_stored += batch.points
