@@ -6,13 +6,9 @@ Exit codes: 0 clean stop, 2 bad config or usage, 1 anything else.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
-import signal
-import socket
 import sys
-from pathlib import Path
 
 from agent import __version__
 from agent.configfile import load_or_exit
@@ -59,12 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  pollers: {', '.join(enabled_kinds(config)) or 'none'}; devices: {len(config.devices)}")
         return 0
 
+    keep_ssl_module_out()
     from agent import logsetup
-    from agent.runtime import Agent
+    from agent.runtime import run_until_stopped
 
     logsetup.setup("vigil-agent", config.log_level)
     try:
-        return asyncio.run(_run(Agent(config), args.duration))
+        return run_until_stopped(config, args.duration)
     except KeyboardInterrupt:
         return 0
     except (OSError, ValueError) as exc:  # unreadable or corrupt state: say which file, no traceback
@@ -72,16 +69,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-async def _run(agent: "Agent", duration: float | None) -> int:  # noqa: F821
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    if duration is not None:
-        loop.call_later(duration, stop.set)
-    log.info("vigil-agent %s on %s starting", __version__, socket.gethostname())
-    await agent.run(stop)
-    return 0
+def keep_ssl_module_out() -> None:
+    """Stop asyncio from importing Python's `ssl` module in the agent process.
+
+    The agent's TLS is gRPC's own (BoringSSL inside grpcio); Python's `ssl`
+    would only be imported by asyncio, which supports Pythons built without
+    it, and it costs ~4 MiB of the agent's 40 MiB RSS budget. Called only on
+    the way to running the agent, never on import, so nothing else that
+    shares a process with this module loses `ssl`.
+    """
+    if "ssl" not in sys.modules and "asyncio" not in sys.modules:
+        sys.modules["ssl"] = None  # type: ignore[assignment]
 
 
 if __name__ == "__main__":

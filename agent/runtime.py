@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 
 from agent import __version__, pollers
@@ -91,3 +92,20 @@ class Agent:
             self.outbox.changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.outbox.changed.wait(), 0.2)
+
+
+def run_until_stopped(config: AgentConfig, duration_s: float | None = None) -> int:
+    """Run the agent until SIGTERM/SIGINT (or for `duration_s`); the exit code."""
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        if duration_s is not None:
+            loop.call_later(duration_s, stop.set)
+        log.info("vigil-agent %s on %s starting", __version__, socket.gethostname())
+        await Agent(config).run(stop)
+        return 0
+
+    return asyncio.run(main())

@@ -5,9 +5,11 @@
 
 In one run, side by side on the same host and for the same seconds:
 
-* `python -m agent.main run -c agent.yaml` — the host poller every 1 s,
-  batching `max_delay: 1s`, streaming over mutual TLS (the agent's default
-  gzip) to a real collector process (`python -m collector.main`) on loopback.
+* `python -m agent.main run -c agent.yaml` — the host poller every 1 s, with
+  the agent's default batching (a batch leaves every `max_delay` = 5 s;
+  `--max-delay 1` sends one per collection), streaming over mutual TLS (the
+  agent's default gzip) to a real collector process (`python -m
+  collector.main`) on loopback.
 * `prometheus-node-exporter --web.listen-address=127.0.0.1:PORT` with
   Debian's default collectors, scraped over HTTP every 1 s by this script.
   If it is missing and we are root, the script installs it with
@@ -87,7 +89,7 @@ def scrape(url: str) -> int:
     return sum(1 for line in body.splitlines() if line and not line.startswith("#"))
 
 
-def write_agent_config(path: Path, port: int, certs: Path, interval: float) -> Path:
+def write_agent_config(path: Path, port: int, certs: Path, interval: float, max_delay: float | None) -> Path:
     path.write_text(
         f"agent: {{id: {AGENT_ID}, customer: bench-customer, site: bench-site}}\n"
         "collector:\n"
@@ -99,7 +101,7 @@ def write_agent_config(path: Path, port: int, certs: Path, interval: float) -> P
         f"state_dir: {path.parent / 'agent-state'}\n"
         "pollers:\n"
         f"  host: {{interval: {interval:g}s, device_id: {HOST_DEVICE}}}\n"
-        "batching: {max_delay: 1s}\n"
+        + (f"batching: {{max_delay: {max_delay:g}s}}\n" if max_delay is not None else "")
     )
     return path
 
@@ -160,6 +162,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--duration", type=int, help="seconds in all, warm-up included (default 60, quick 25)")
     p.add_argument("--warmup", type=int, help="seconds before the steady window (default 10, quick 5)")
     p.add_argument("--interval", type=float, default=1.0, help="host poller interval and scrape interval, s (default 1)")
+    p.add_argument("--max-delay", type=float, default=None,
+                   help="agent batching max_delay, s (default: the agent's own default, 5 s)")
     p.add_argument("--keep", action="store_true", help="keep the work directory (database, logs)")
     args = p.parse_args()
     if args.duration is None:
@@ -208,7 +212,7 @@ def main() -> int:
                 time.sleep(0.1)
         print(f"  node_exporter pid {node_exporter.pid} on 127.0.0.1:{ne_port} ({node_exporter_version()})", flush=True)
 
-        agent_config = write_agent_config(workdir / "agent.yaml", port, certs, args.interval)
+        agent_config = write_agent_config(workdir / "agent.yaml", port, certs, args.interval, args.max_delay)
         agent = S.Child("agent", [sys.executable, "-m", "agent.main", "run", "-c", str(agent_config)], workdir / "agent.log")
         children.append(agent)
         print(f"  agent pid {agent.pid}: python -m agent.main run -c {agent_config.name}", flush=True)
@@ -302,7 +306,7 @@ def main() -> int:
     anon = statistics.median(m["RssAnon"] for m in agent_mem) / 1024
     file_backed = statistics.median(m["RssFile"] for m in agent_mem) / 1024
     print(f"agent RSS split (median): {anon:.1f} MiB anonymous (Python objects, gRPC buffers), "
-          f"{file_backed:.1f} MiB file-backed (shared-library pages: libpython, cygrpc, pydantic_core, libcrypto)")
+          f"{file_backed:.1f} MiB file-backed (shared-library pages: libpython, cygrpc, libcrypto)")
     split = thread_split(agent.pid, threads[0], threads[1])
     print("agent CPU by thread over the window, ms per collection (clock-tick resolution): " + ", ".join(
         f"{name} {1000 * seconds / collections:.2f}" for name, seconds in split.items()))
