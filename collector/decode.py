@@ -1,4 +1,4 @@
-"""Check a MetricBatch from an agent and flatten it into packed arrays.
+"""Check what an agent sends (Hello, MetricBatch) and flatten batches into packed arrays.
 
 A malformed batch is refused whole, with a message that names the agent, the
 batch, the series and what is wrong, because half-storing a batch would make
@@ -30,8 +30,41 @@ _checked_labels: set[tuple[tuple[str, str], ...]] = set()
 MAX_CHECKED_LABELS = 100_000
 
 
-class BatchError(ValueError):
+class ContractError(ValueError):
+    """A message breaks the contract; `str()` names the agent, the field and the problem."""
+
+
+class BatchError(ContractError):
     """The batch breaks the contract; `str()` says where and how."""
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# Longest text the store keeps per Hello field (see store/schema.py).
+_HELLO_LIMITS = {"customer": 200, "site": 200, "hostname": 255, "agent_version": 40, "protocol": 40}
+_DEVICE_LIMITS = {"name": 200, "kind": 20, "address": 255, "platform": 40}
+
+
+def check_hello(hello: pb.Hello) -> None:
+    """Raise ContractError naming the first field of `hello` the collector cannot keep."""
+    if not _ID.fullmatch(hello.agent_id):
+        raise ContractError(f"hello.agent_id {hello.agent_id!r} is not a valid id")
+    where = f"agent {hello.agent_id}: hello"
+    for name in ("customer", "site"):
+        if not getattr(hello, name).strip():
+            raise ContractError(f"{where}.{name} is required")
+    for name, limit in _HELLO_LIMITS.items():
+        if len(getattr(hello, name)) > limit:
+            raise ContractError(f"{where}.{name} is longer than {limit} characters")
+    seen: set[str] = set()
+    for index, device in enumerate(hello.devices):
+        if not _ID.fullmatch(device.id):
+            raise ContractError(f"{where}.devices[{index}].id {device.id!r} is not a valid id")
+        if device.id in seen:
+            raise ContractError(f"{where}.devices[{index}].id {device.id!r} is given twice")
+        seen.add(device.id)
+        for name, limit in _DEVICE_LIMITS.items():
+            if len(getattr(device, name)) > limit:
+                raise ContractError(f"{where}.devices[{index}].{name} is longer than {limit} characters")
 
 
 @dataclass(slots=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 import grpc
 from google.protobuf.message import DecodeError
 
-from collector.decode import BatchError, decode
+from collector.decode import BatchError, ContractError, check_hello, decode
 from collector.ingest import Ingest, StoreUnavailable, StreamState
 from collector.store import registry
 from protos.vigil.v1 import agent_pb2 as pb
@@ -33,7 +32,6 @@ log = logging.getLogger("vigil.collector.gateway")
 PROTOCOL = "vigil.v1"
 REJECTED_SEQ_KEY = "vigil-rejected-seq"
 SERVICE = "vigil.v1.AgentGateway"
-_AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_UNACKED_PER_STREAM = 64
 
 
@@ -134,15 +132,15 @@ class Gateway:
     async def _check_hello(self, hello: pb.Hello, context: grpc.aio.ServicerContext) -> str:
         peer = context.peer()
         agent_id = hello.agent_id
-        if not _AGENT_ID.fullmatch(agent_id):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{peer}: hello.agent_id {agent_id!r} is not a valid id")
+        try:
+            check_hello(hello)
+        except ContractError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{peer}: {exc}")
         if hello.protocol and hello.protocol != PROTOCOL:
             await context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"agent {agent_id}: speaks {hello.protocol}, this collector speaks {PROTOCOL}",
             )
-        if not hello.customer or not hello.site:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"agent {agent_id}: hello.customer and hello.site are required")
         if self.require_identity:
             names = context.auth_context().get("x509_common_name") or []
             common_name = names[0].decode() if names else ""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from collector.decode import BatchError, decode
+from collector.decode import BatchError, ContractError, check_hello, decode
 from protos.vigil.v1 import agent_pb2 as pb
 
 NOW = 1_790_000_000_000
@@ -63,3 +65,35 @@ def test_empty_batch_and_zero_seq_are_refused() -> None:
     batch.seq = 0
     with pytest.raises(BatchError, match="seq must be 1 or more"):
         decode("a1", batch, {"sw1"}, NOW)
+
+
+def _hello(**fields) -> pb.Hello:  # type: ignore[no-untyped-def]
+    hello = pb.Hello(agent_id="a1", customer="客户A", site="上海", protocol="vigil.v1")
+    for key, value in fields.items():
+        setattr(hello, key, value)
+    return hello
+
+
+def test_a_good_hello_passes() -> None:
+    hello = _hello()
+    hello.devices.add(id="sw1", kind="switch", name="核心交换机")
+    check_hello(hello)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda h: setattr(h, "agent_id", "a b"), "hello.agent_id 'a b' is not a valid id"),
+        (lambda h: setattr(h, "agent_id", "a1\n"), "is not a valid id"),
+        (lambda h: setattr(h, "customer", " "), "agent a1: hello.customer is required"),
+        (lambda h: setattr(h, "site", "x" * 201), "agent a1: hello.site is longer than 200 characters"),
+        (lambda h: h.devices.add(id="../etc", kind="switch"), "hello.devices[0].id '../etc' is not a valid id"),
+        (lambda h: [h.devices.add(id="sw1", kind="switch") for _ in range(2)], "hello.devices[1].id 'sw1' is given twice"),
+        (lambda h: h.devices.add(id="sw1", kind="k" * 21), "hello.devices[0].kind is longer than 20 characters"),
+    ],
+)
+def test_a_bad_hello_names_the_field(change, message) -> None:  # type: ignore[no-untyped-def]
+    hello = _hello()
+    change(hello)
+    with pytest.raises(ContractError, match=re.escape(message)):
+        check_hello(hello)
