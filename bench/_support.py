@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -232,3 +233,22 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
 
 def result_line(values: dict[str, object]) -> str:
     return "RESULT " + json.dumps(values, sort_keys=False)
+
+
+def cleanup(children: Sequence[Child], workdir: Path, keep: bool) -> None:
+    """Stop every process a benchmark started; delete its folder unless --keep."""
+    for child in children:
+        child.stop()
+    if keep:
+        print(f"  kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_provenance(code_at_start: str) -> None:
+    """The machine and the commit measured, for the figures' footnote."""
+    m = machine()
+    print()
+    print(f"machine: {m['cpus']} CPUs, {m['cpu_model']}, Python {m['python']}, Linux {m['kernel']}")
+    now = code_version()
+    print(f"code: {code_at_start}" + (f" at the start; now {now}" if now != code_at_start else ""))

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -264,12 +263,7 @@ def main() -> int:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
     finally:
-        for child in children:
-            child.stop()
-        if args.keep:
-            print(f"  kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        S.cleanup(children, workdir, args.keep)
 
     window_s = window_wall[1] - window_wall[0]
     expected = window_s / args.interval
@@ -284,12 +278,7 @@ def main() -> int:
     a_max, a_med = max(agent_rss) / 1024, statistics.median(agent_rss) / 1024
     n_max, n_med = max(ne_rss) / 1024, statistics.median(ne_rss) / 1024
 
-    m = S.machine()
-    print()
-    print(f"machine: {m['cpus']} CPUs, {m['cpu_model']}, Python {m['python']}, Linux {m['kernel']}")
-    if S.code_version() != code_under_test:
-        code_under_test += f" at the start; now {S.code_version()}"
-    print(f"code: {code_under_test}")
+    S.print_provenance(code_under_test)
     print(f"steady window: {window_s:.1f} s after {args.warmup} s warm-up; agent collections in the store: {collections} "
           f"({store['failed']} failed; {expected:.0f} expected from time/interval); node_exporter scrapes: {scrapes}\n")
     print(S.table(

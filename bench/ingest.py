@@ -42,7 +42,6 @@ import asyncio
 import json
 import math
 import random
-import shutil
 import sqlite3
 import queue
 import statistics
@@ -611,19 +610,9 @@ def main() -> int:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
     finally:
-        for child in children:
-            child.stop()
-        if args.keep:
-            print(f"  kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        S.cleanup(children, workdir, args.keep)
 
-    m = S.machine()
-    print()
-    print(f"machine: {m['cpus']} CPUs, {m['cpu_model']}, Python {m['python']}, Linux {m['kernel']}")
-    if S.code_version() != code_under_test:
-        code_under_test += f" at the start; now {S.code_version()}"
-    print(f"code: {code_under_test}")
+    S.print_provenance(code_under_test)
     print(f"stream: {args.agents} agents × window {args.window} × {args.series * args.points_per_series:,}-point batches, "
           f"TLS (mutual), compression {args.compression}, timed window {args.duration:.0f} s per run\n")
     rows = []
