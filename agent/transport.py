@@ -138,8 +138,8 @@ class Transport:
             except TimeoutError:
                 call.cancel()
                 raise ProtocolError(f"no welcome within {WELCOME_TIMEOUT_S:.0f}s") from None
+            # A failed stream raises AioRpcError from read(); here it ended "OK" but wrongly.
             if first is grpc.aio.EOF or first.WhichOneof("body") != "welcome":
-                await call.code()  # surfaces the collector's status as AioRpcError
                 raise ProtocolError("the collector did not answer the hello with a welcome")
             welcome = first.welcome
             self._on_welcome(welcome)
