@@ -2,7 +2,7 @@
 
 A batch closes when it holds `max_points` points or when its oldest point is
 `max_delay` old, whichever comes first; then it gets its sequence number and
-goes to the outbox. Series are kept in first-seen order so the same host
+goes to the durable outbox (written and fsync'd before it can be sent). Series are kept in first-seen order so the same host
 yields byte-identical layouts poll after poll.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from agent.outbox import Outbox, Pending
+from agent.buffer import DurableBuffer
 from agent.samples import Labels, Poll
 from agent.sequence import SequenceAllocator
 from protos.vigil.v1 import agent_pb2 as pb
@@ -20,7 +20,7 @@ SeriesKey = tuple[str, str, Labels]
 
 
 class Batcher:
-    def __init__(self, outbox: Outbox, sequence: SequenceAllocator, max_points: int, max_delay_s: float) -> None:
+    def __init__(self, outbox: DurableBuffer, sequence: SequenceAllocator, max_points: int, max_delay_s: float) -> None:
         self._outbox = outbox
         self._sequence = sequence
         self._max_points = max_points
@@ -72,7 +72,7 @@ class Batcher:
             series = add_series(device=device, metric=metric, timestamps_ms=timestamps, values=values)
             for key, value in labels:
                 series.labels.add(key=key, value=value)
-        self._outbox.put(seq, Pending(message, self._points, self._min_ts, self._max_ts))
+        self._outbox.put(seq, message.SerializeToString(), self._points, self._min_ts, self._max_ts)
         self._series = {}
         self._points = 0
         self._opened_at = None

@@ -137,7 +137,16 @@ class Batching:
     __pydantic_config__ = FORBID_UNKNOWN
     max_points: Annotated[int, Bounds(ge=1, le=1_000_000)] = 5000
     max_delay: Seconds = 5.0
-    max_buffered_batches: Annotated[int, Bounds(ge=1)] = 10_000
+
+
+@frozen
+class Buffer:
+    """The durable outbox under state_dir/buffer (see agent/buffer.py)."""
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    max_bytes: Annotated[int, Size, Bounds(ge=1024 * 1024)] = 256 * 1024 * 1024
+    max_age: Seconds = 7 * 86400.0   # 0 = no age limit
+    segment_bytes: Annotated[int, Size, Bounds(ge=64 * 1024)] = 4 * 1024 * 1024
 
 
 @frozen
@@ -168,6 +177,7 @@ class AgentConfig:
     state_dir: Path = Path("/var/lib/vigil-agent")
     pollers: Pollers = field(default_factory=Pollers)
     batching: Batching = field(default_factory=Batching)
+    buffer: Buffer = field(default_factory=Buffer)
     devices: Annotated[tuple[Device, ...], Check(_unique_devices)] = ()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_message_bytes: Annotated[int, Size] = 4 * 1024 * 1024

@@ -1,6 +1,6 @@
 """Wire the agent's parts together and run them until asked to stop.
 
-    pollers ─► scheduler ─► batcher ─► outbox ─► transport ─► collector
+    pollers ─► scheduler ─► batcher ─► durable buffer ─► transport ─► collector
                                           ▲                      │
                                           └──────── acks ────────┘
 """
@@ -16,7 +16,7 @@ import socket
 from agent import __version__, pollers
 from agent.batcher import Batcher
 from agent.config import AgentConfig
-from agent.outbox import Outbox
+from agent.buffer import DurableBuffer
 from agent.scheduler import Scheduler
 from agent.sequence import SequenceAllocator
 from agent.transport import PROTOCOL, Transport
@@ -26,7 +26,7 @@ log = logging.getLogger("vigil.agent")
 DRAIN_ON_STOP_S = 5.0
 
 
-def hello_for(config: AgentConfig, outbox: Outbox) -> pb.Hello:
+def hello_for(config: AgentConfig, outbox: DurableBuffer) -> pb.Hello:
     """What the collector learns about this agent: identity and inventory, never credentials."""
     hello = pb.Hello(
         agent_id=config.agent.id,
@@ -55,7 +55,10 @@ class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.sequence = SequenceAllocator(config.state_dir)
-        self.outbox = Outbox(config.batching.max_buffered_batches)
+        b = config.buffer
+        self.outbox = DurableBuffer(config.state_dir / "buffer", b.max_bytes, b.max_age, b.segment_bytes)
+        # Numbers must stay above anything already buffered, even if the sequence file was lost.
+        self.sequence.skip_past(self.outbox.newest())
         self.batcher = Batcher(self.outbox, self.sequence, config.batching.max_points, config.batching.max_delay)
         self.scheduler = Scheduler(pollers.build(config), self.batcher.add, config.pollers.jitter)
         self.transport = Transport(config, lambda: hello_for(config, self.outbox), self.outbox, self.sequence)
@@ -78,6 +81,7 @@ class Agent:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self.outbox.close()
         log.info(
             "stopped: %d polls, %d failed, %d batches unacknowledged",
             self.scheduler.polls, self.scheduler.failures, len(self.outbox),

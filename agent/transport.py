@@ -22,16 +22,21 @@ from collections.abc import Callable
 import grpc
 
 from agent.config import AgentConfig
-from agent.outbox import Outbox
+from agent.buffer import DurableBuffer
 from agent.sequence import SequenceAllocator
 from protos.vigil.v1 import agent_pb2 as pb
-from protos.vigil.v1 import agent_pb2_grpc
 
 log = logging.getLogger("vigil.agent.transport")
 
 PROTOCOL = "vigil.v1"
 REJECTED_SEQ_KEY = "vigil-rejected-seq"
 WELCOME_TIMEOUT_S = 15.0
+CONNECT = "/vigil.v1.AgentGateway/Connect"
+
+
+def _serialize(message: pb.AgentMessage | bytes) -> bytes:
+    """Batches go out as the bytes the buffer holds; other messages are serialized here."""
+    return message if isinstance(message, bytes) else message.SerializeToString()
 
 
 class Backoff:
@@ -85,7 +90,7 @@ class Transport:
         self,
         config: AgentConfig,
         hello: Callable[[], pb.Hello],
-        outbox: Outbox,
+        outbox: DurableBuffer,
         sequence: SequenceAllocator,
     ) -> None:
         self._config = config
@@ -131,7 +136,7 @@ class Transport:
 
     async def _session(self) -> None:
         async with open_channel(self._config) as channel:
-            call = agent_pb2_grpc.AgentGatewayStub(channel).Connect()
+            call = channel.stream_stream(CONNECT, request_serializer=_serialize, response_deserializer=pb.CollectorMessage.FromString)()
             await call.write(pb.AgentMessage(hello=self._hello()))
             try:
                 first = await asyncio.wait_for(call.read(), WELCOME_TIMEOUT_S)
@@ -195,8 +200,8 @@ class Transport:
             budget = (1 if self._slow_down else window) - self._outbox.count_upto(sent)
             wrote = False
             if budget > 0:
-                for seq, item in self._outbox.after(sent, budget):
-                    await call.write(item.message)
+                for seq, payload in self._outbox.after(sent, budget):
+                    await call.write(payload)
                     sent = seq
                     wrote = True
             if wrote:

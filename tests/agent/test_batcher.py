@@ -10,19 +10,33 @@ from pathlib import Path
 import pytest
 
 from agent.batcher import Batcher
-from agent.outbox import Outbox, Pending
+from types import SimpleNamespace
+
+from agent.buffer import DurableBuffer
 from agent.samples import NO_LABELS, Poll, labels
 from agent.sequence import SequenceAllocator
 from protos.vigil.v1 import agent_pb2 as pb
 
 
-def _batcher(tmp_path: Path, max_points: int = 1000, max_delay_s: float = 60.0) -> tuple[Batcher, Outbox]:
-    outbox = Outbox(100)
+def _batcher(tmp_path: Path, max_points: int = 1000, max_delay_s: float = 60.0) -> tuple[Batcher, DurableBuffer]:
+    outbox = DurableBuffer(tmp_path / "buffer", max_bytes=64 * 1024 * 1024, max_age_s=0)
     return Batcher(outbox, SequenceAllocator(tmp_path), max_points, max_delay_s), outbox
 
 
-def _only(outbox: Outbox) -> tuple[int, Pending]:
-    items = outbox.after(0, 100)
+def _pending(outbox: DurableBuffer, seq: int, payload: bytes) -> SimpleNamespace:
+    """A buffered batch as the test reads it: its parsed message and the buffer's account of it."""
+    entry = outbox.entry(seq)
+    assert entry is not None
+    message = pb.AgentMessage.FromString(payload)
+    return SimpleNamespace(message=message, points=entry.points, min_ts_ms=entry.min_ts_ms, max_ts_ms=entry.max_ts_ms)
+
+
+def _all(outbox: DurableBuffer) -> list[tuple[int, SimpleNamespace]]:
+    return [(seq, _pending(outbox, seq, payload)) for seq, payload in outbox.after(0, 100)]
+
+
+def _only(outbox: DurableBuffer) -> tuple[int, SimpleNamespace]:
+    items = _all(outbox)
     assert len(items) == 1
     return items[0]
 
@@ -86,7 +100,7 @@ def test_sequence_numbers_are_assigned_in_order(tmp_path: Path) -> None:
         batcher.add(Poll("h1", 1000 * i, [("a_b", NO_LABELS, float(i))]))
         seqs.append(batcher.flush())
     assert seqs == [1, 2, 3]
-    assert [(s, p.message.batch.seq) for s, p in outbox.after(0, 10)] == [(1, 1), (2, 2), (3, 3)]
+    assert [(s, p.message.batch.seq) for s, p in _all(outbox)] == [(1, 1), (2, 2), (3, 3)]
 
 
 def test_each_batch_reports_its_own_time_range(tmp_path: Path) -> None:
@@ -95,7 +109,7 @@ def test_each_batch_reports_its_own_time_range(tmp_path: Path) -> None:
     batcher.flush()
     batcher.add(Poll("slow", 3000, [("a_b", NO_LABELS, 2.0)]))  # a slow poller's late answer
     batcher.flush()
-    _, second = outbox.after(1, 1)[0]
+    _, second = _all(outbox)[1]
     assert (second.min_ts_ms, second.max_ts_ms) == (3000, 3000)
 
 
@@ -117,7 +131,7 @@ def test_serialized_batch_round_trips(tmp_path: Path) -> None:
 
 
 def test_run_flushes_after_max_delay(tmp_path: Path) -> None:
-    async def wait_for_batches(outbox: Outbox, count: int) -> float:
+    async def wait_for_batches(outbox: DurableBuffer, count: int) -> float:
         deadline = time.monotonic() + 2.0
         while len(outbox) < count and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
