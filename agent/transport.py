@@ -192,28 +192,30 @@ class Transport:
                 log.debug("ignoring a message kind this agent does not know")
 
     async def _send(self, call: grpc.aio.StreamStreamCall, reader: asyncio.Task[None], heartbeat_s: float) -> None:
-        """Write pending batches in order, within the in-flight window, and heartbeats when idle."""
+        """Write pending batches in order, within the in-flight window, and a heartbeat every interval.
+
+        Heartbeats go out while batches flow too: during a long replay they
+        are how the collector learns the backlog and its age.
+        """
         window = self._config.collector.max_in_flight_batches
         sent = self.acked_seq
-        last_write = time.monotonic()
+        next_heartbeat = time.monotonic()
         while not reader.done():
+            if time.monotonic() >= next_heartbeat:
+                await call.write(pb.AgentMessage(heartbeat=self.heartbeat()))
+                next_heartbeat = time.monotonic() + heartbeat_s
             budget = (1 if self._slow_down else window) - self._outbox.count_upto(sent)
-            wrote = False
             if budget > 0:
-                for seq, payload in self._outbox.after(sent, budget):
+                batches = self._outbox.after(sent, budget)
+                for seq, payload in batches:
                     await call.write(payload)
                     sent = seq
-                    wrote = True
-            if wrote:
-                last_write = time.monotonic()
-                continue
-            if time.monotonic() - last_write >= heartbeat_s:
-                await call.write(pb.AgentMessage(heartbeat=self.heartbeat()))
-                last_write = time.monotonic()
+                if batches:
+                    continue
             self._outbox.changed.clear()
             waiter = asyncio.create_task(self._outbox.changed.wait())
             await asyncio.wait(
-                {waiter, reader}, timeout=max(0.05, heartbeat_s - (time.monotonic() - last_write)),
+                {waiter, reader}, timeout=max(0.05, next_heartbeat - time.monotonic()),
                 return_when=asyncio.FIRST_COMPLETED,
             )
             waiter.cancel()
@@ -225,6 +227,8 @@ class Transport:
             sent_at_ms=int(time.time() * 1000),
             buffered_batches=len(self._outbox),
             buffered_points=self._outbox.points,
+            buffered_bytes=self._outbox.bytes,
+            oldest_unacked_ts_ms=self._outbox.oldest_ts_ms(),
             dropped_points=dropped.points,
             dropped_from_ms=dropped.from_ms,
             dropped_to_ms=dropped.to_ms,

@@ -47,12 +47,36 @@ def agents_table(engine, args: argparse.Namespace) -> str:  # type: ignore[no-un
             r.agent_id, r.customer, r.site,
             "connected" if r.connected else "disconnected",
             table.ago(r.last_seen_ms, now), r.agent_version, str(r.devices),
-            table.count(r.points_stored), str(r.last_seq), str(r.buffered_batches), table.count(r.dropped_points),
+            table.count(r.points_stored), str(r.last_seq),
+            _buffered(r), _replay_lag(r), _dropped(r),
         ]
         for r in rows
     ]
-    headers = ["AGENT", "CUSTOMER", "SITE", "STATUS", "LAST SEEN", "VERSION", "DEVICES", "POINTS", "LAST BATCH", "BUFFERED", "DROPPED"]
+    headers = ["AGENT", "CUSTOMER", "SITE", "STATUS", "LAST SEEN", "VERSION", "DEVICES", "POINTS", "LAST BATCH",
+               "BUFFERED", "REPLAY LAG", "DROPPED"]
     return table.render(headers, body, right=(6, 7, 8, 9, 10))
+
+
+def _buffered(row) -> str:  # type: ignore[no-untyped-def]
+    """The agent's unacknowledged backlog, as its last heartbeat told it."""
+    if not row.buffered_batches:
+        return "0"
+    return f"{table.count(row.buffered_points)} pts / {row.buffered_batches} batches"
+
+
+def _replay_lag(row) -> str:  # type: ignore[no-untyped-def]
+    """How old the oldest undelivered point was at the last heartbeat."""
+    if not row.oldest_unacked_ts_ms or not row.heartbeat_ms:
+        return "-"
+    return table.value("lag_seconds", max(0, row.heartbeat_ms - row.oldest_unacked_ts_ms) / 1000)
+
+
+def _dropped(row) -> str:  # type: ignore[no-untyped-def]
+    """Points the agent dropped by policy (buffer full or too old), with the time they covered."""
+    if not row.dropped_points:
+        return "0"
+    span = f" ({table.utc(row.dropped_from_ms)[5:16]}–{table.utc(row.dropped_to_ms)[11:16]} UTC)" if row.dropped_from_ms else ""
+    return f"{table.count(row.dropped_points)}{span}"
 
 
 def devices_table(engine, args: argparse.Namespace) -> str:  # type: ignore[no-untyped-def]

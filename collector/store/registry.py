@@ -56,7 +56,17 @@ def heartbeat(engine: Engine, agent_id: str, beat: pb.Heartbeat, now_ms: int) ->
         connection.execute(
             update(schema.agents)
             .where(schema.agents.c.agent_id == agent_id)
-            .values(last_seen_ms=now_ms, buffered_batches=beat.buffered_batches, dropped_points=beat.dropped_points)
+            .values(
+                last_seen_ms=now_ms,
+                heartbeat_ms=now_ms,
+                buffered_batches=beat.buffered_batches,
+                buffered_points=beat.buffered_points,
+                buffered_bytes=beat.buffered_bytes,
+                oldest_unacked_ts_ms=beat.oldest_unacked_ts_ms,
+                dropped_points=beat.dropped_points,
+                dropped_from_ms=beat.dropped_from_ms,
+                dropped_to_ms=beat.dropped_to_ms,
+            )
         )
 
 

@@ -58,8 +58,15 @@ agents = Table(
     # Highest batch sequence number stored: committed with the batch's points.
     Column("last_seq", BigInteger, nullable=False, server_default="0"),
     Column("points_stored", BigInteger, nullable=False, server_default="0"),
+    # The agent's own account, from its latest heartbeat.
     Column("buffered_batches", BigInteger, nullable=False, server_default="0"),
     Column("dropped_points", BigInteger, nullable=False, server_default="0"),
+    Column("buffered_points", BigInteger, nullable=False, server_default="0"),
+    Column("buffered_bytes", BigInteger, nullable=False, server_default="0"),
+    Column("oldest_unacked_ts_ms", BigInteger, nullable=False, server_default="0"),
+    Column("dropped_from_ms", BigInteger, nullable=False, server_default="0"),
+    Column("dropped_to_ms", BigInteger, nullable=False, server_default="0"),
+    Column("heartbeat_ms", BigInteger, nullable=False, server_default="0"),
 )
 
 devices = Table(

@@ -94,20 +94,24 @@ class Welcome(_message.Message):
     def __init__(self, collector_id: _Optional[str] = ..., protocol: _Optional[str] = ..., last_stored_seq: _Optional[int] = ..., heartbeat_interval_s: _Optional[int] = ..., max_message_bytes: _Optional[int] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
-    __slots__ = ("sent_at_ms", "buffered_batches", "buffered_points", "dropped_points", "dropped_from_ms", "dropped_to_ms")
+    __slots__ = ("sent_at_ms", "buffered_batches", "buffered_points", "dropped_points", "dropped_from_ms", "dropped_to_ms", "oldest_unacked_ts_ms", "buffered_bytes")
     SENT_AT_MS_FIELD_NUMBER: _ClassVar[int]
     BUFFERED_BATCHES_FIELD_NUMBER: _ClassVar[int]
     BUFFERED_POINTS_FIELD_NUMBER: _ClassVar[int]
     DROPPED_POINTS_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FROM_MS_FIELD_NUMBER: _ClassVar[int]
     DROPPED_TO_MS_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_UNACKED_TS_MS_FIELD_NUMBER: _ClassVar[int]
+    BUFFERED_BYTES_FIELD_NUMBER: _ClassVar[int]
     sent_at_ms: int
     buffered_batches: int
     buffered_points: int
     dropped_points: int
     dropped_from_ms: int
     dropped_to_ms: int
-    def __init__(self, sent_at_ms: _Optional[int] = ..., buffered_batches: _Optional[int] = ..., buffered_points: _Optional[int] = ..., dropped_points: _Optional[int] = ..., dropped_from_ms: _Optional[int] = ..., dropped_to_ms: _Optional[int] = ...) -> None: ...
+    oldest_unacked_ts_ms: int
+    buffered_bytes: int
+    def __init__(self, sent_at_ms: _Optional[int] = ..., buffered_batches: _Optional[int] = ..., buffered_points: _Optional[int] = ..., dropped_points: _Optional[int] = ..., dropped_from_ms: _Optional[int] = ..., dropped_to_ms: _Optional[int] = ..., oldest_unacked_ts_ms: _Optional[int] = ..., buffered_bytes: _Optional[int] = ...) -> None: ...
 
 class MetricBatch(_message.Message):
     __slots__ = ("seq", "series", "created_at_ms")
