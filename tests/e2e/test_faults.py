@@ -1,0 +1,133 @@
+"""Nothing lost: outages, kills and a torn buffer file, with real processes on 127.0.0.1.
+
+Every poll of the host poller yields exactly one `vigil_poll_up` point, so
+the record is complete when those points have no gap wider than the poll
+interval (except where the agent itself was down) and no duplicates.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from collector.store import database, queries, schema
+from tests.e2e.test_end_to_end import _agent_row, agent_yaml, collector_yaml
+from tests.peers.vigil import Agent, Collector, wait_until
+
+pytestmark = pytest.mark.integration
+HOST = "host-agent-a"
+
+
+def _fast_agent(pki: Path, port: int) -> str:
+    return agent_yaml(pki, port, "agent-a").replace("interval: 300ms", "interval: 1s").replace("max_delay: 300ms", "max_delay: 1s")
+
+
+def _poll_times(engine) -> list[int]:  # type: ignore[no-untyped-def]
+    series = queries.series_of(engine, "agent-a", HOST, "vigil_poll_up")
+    if not series:
+        return []
+    sid = series[0].series_id
+    ts, _ = queries.raw_points(engine, "agent-a", {sid}, 0, int(time.time() * 1000) + 60_000)[sid]
+    return ts
+
+
+def _assert_exactly_once(engine, allowed_gaps: list[tuple[int, int]] = ()) -> list[int]:  # type: ignore[no-untyped-def,assignment]
+    """Every batch stored once, every poll stored once, no gap but the allowed ones."""
+    with engine.connect() as c:
+        seqs = [s for (s,) in c.execute(select(schema.point_blocks.c.seq).where(schema.point_blocks.c.agent_id == "agent-a"))]
+        stored = c.execute(select(func.sum(schema.point_blocks.c.n_points))).scalar()
+    assert len(seqs) == len(set(seqs)), "a batch was stored twice"
+    assert _agent_row(engine, "agent-a").points_stored == stored
+    times = _poll_times(engine)
+    assert len(times) == len(set(times)), "a poll was stored twice"
+    for before, after in zip(times, times[1:]):
+        if after - before > 1600 and not any(lo <= before and after <= hi for lo, hi in allowed_gaps):
+            raise AssertionError(f"{after - before} ms without a poll between {before} and {after}: points were lost")
+    return times
+
+
+def test_collector_down_for_60_s_loses_nothing(tmp_path: Path, pki: Path) -> None:
+    folder = tmp_path / "collector"
+    collector = Collector(folder, collector_yaml(pki))
+    port = collector.port
+    agent = Agent(tmp_path / "agent", _fast_agent(pki, port))
+    engine = database.connect(f"sqlite:///{folder / 'vigil.db'}")
+    try:
+        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 3, 30, "first batches")
+        assert collector.stop() == 0
+        down_at = time.time()
+        time.sleep(60)
+        collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        wait_until(lambda: len([t for t in _poll_times(engine) if t > (down_at + 58) * 1000]) >= 3, 60, "polls after the outage")
+        times = _assert_exactly_once(engine)
+        during = [t for t in times if down_at * 1000 < t < (down_at + 60) * 1000]
+        assert len(during) >= 58, f"only {len(during)} of ~60 polls of the outage were delivered"
+        assert "reconnecting" in agent.output()
+    finally:
+        agent.stop()
+        collector.stop()
+        engine.dispose()
+
+
+def test_agent_killed_and_restarted_loses_and_doubles_nothing(tmp_path: Path, pki: Path) -> None:
+    collector = Collector(tmp_path / "collector", collector_yaml(pki))
+    engine = database.connect(f"sqlite:///{collector.config_path.parent / 'vigil.db'}")
+    config = _fast_agent(pki, collector.port)
+    agent = Agent(tmp_path / "agent", config)
+    try:
+        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 4, 30, "batches before the kill")
+        acked_before = _agent_row(engine, "agent-a").points_stored
+        agent.process.send_signal(signal.SIGKILL)
+        agent.process.wait(10)
+        killed_at = time.time() * 1000
+        agent.stop()
+        agent = Agent(tmp_path / "agent", config)  # same state directory
+        wait_until(lambda: len([t for t in _poll_times(engine) if t > killed_at]) >= 4, 30, "polls after the restart")
+        restarted_at = time.time() * 1000
+        _assert_exactly_once(engine, allowed_gaps=[(killed_at - 2000, restarted_at)])
+        assert _agent_row(engine, "agent-a").points_stored > acked_before
+    finally:
+        agent.stop()
+        collector.stop()
+        engine.dispose()
+
+
+def test_torn_buffer_file_is_reported_and_the_rest_delivered(tmp_path: Path, pki: Path) -> None:
+    folder = tmp_path / "collector"
+    collector = Collector(folder, collector_yaml(pki))
+    port = collector.port
+    engine = database.connect(f"sqlite:///{folder / 'vigil.db'}")
+    config = _fast_agent(pki, port)
+    agent = Agent(tmp_path / "agent", config)
+    try:
+        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 2, 30, "first batches")
+        assert collector.stop() == 0
+        buffer = tmp_path / "agent" / "state" / "buffer"
+        wait_until(lambda: sum(p.stat().st_size for p in buffer.glob("*.seg")) > 20_000, 30, "a backlog on disk")
+        agent.process.send_signal(signal.SIGKILL)  # a power cut: no clean shutdown
+        agent.process.wait(10)
+        agent.stop()
+        segment = max(buffer.glob("*.seg"), key=lambda p: p.stat().st_size)
+        size = segment.stat().st_size
+        with open(segment, "r+b") as f:  # cut the last record in half
+            f.truncate(size - 300)
+            os.fsync(f.fileno())
+        stored_before = _agent_row(engine, "agent-a").points_stored
+
+        collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        agent = Agent(tmp_path / "agent", config)
+        wait_until(lambda: "is damaged at byte" in agent.output(), 20, "the damage to be reported")
+        assert segment.name in agent.output()
+        assert list((buffer / "damaged").glob(f"{segment.stem}.at-*.bad")), "the damaged tail was not kept aside"
+        wait_until(lambda: _agent_row(engine, "agent-a").points_stored > stored_before + 1000, 30, "the intact backlog delivered")
+        assert agent.alive()
+        _assert_exactly_once(engine, allowed_gaps=[(0, int(time.time() * 1000))])
+    finally:
+        agent.stop()
+        collector.stop()
+        engine.dispose()
