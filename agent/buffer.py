@@ -218,9 +218,20 @@ class DurableBuffer:
 
     def after(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
         """Up to `limit` batches numbered above `seq`, oldest first, as bytes to send."""
+        return self.select(set(), limit, lo=seq + 1)
+
+    def has(self, seq: int) -> bool:
+        return seq in self._entries
+
+    def select(self, exclude: set[int], limit: int, lo: int = 0, hi: int | None = None) -> list[tuple[int, bytes]]:
+        """Up to `limit` batches numbered in [lo, hi), oldest first, skipping `exclude`, as bytes to send."""
         found: list[tuple[int, bytes]] = []
+        if limit <= 0:
+            return found
         for s, entry in self._entries.items():
-            if s > seq:
+            if hi is not None and s >= hi:
+                break
+            if s >= lo and s not in exclude:
                 found.append((s, self._read(entry)))
                 if len(found) >= limit:
                     break
@@ -230,14 +241,6 @@ class DurableBuffer:
         with open(entry.segment, "rb") as f:
             f.seek(entry.offset)
             return f.read(entry.length)
-
-    def count_upto(self, seq: int) -> int:
-        count = 0
-        for s in self._entries:
-            if s > seq:
-                break
-            count += 1
-        return count
 
     # --------------------------------------------------------- acknowledging
 
@@ -250,6 +253,17 @@ class DurableBuffer:
                 break
             self._release(first)
             released += 1
+        if released:
+            self.changed.set()
+        return released
+
+    def forget(self, seqs: list[int]) -> int:
+        """The collector stored these (out of order, above its watermark): delete them."""
+        released = 0
+        for seq in seqs:
+            if seq in self._entries:
+                self._release(seq)
+                released += 1
         if released:
             self.changed.set()
         return released
@@ -280,12 +294,15 @@ class DurableBuffer:
         but the collector already knows this agent, so our numbers would look like duplicates)."""
         from protos.vigil.v1 import agent_pb2 as pb
 
-        old = list(self._entries.items())
-        mapping: dict[int, int] = {}
-        for offset, (seq, entry) in enumerate(old):
-            message = pb.AgentMessage.FromString(self._read(entry))
-            message.batch.seq = first + offset
+        # Read everything first and release it all, so new numbers that overlap
+        # old ones never collide, and limits enforced by put() drop only new entries.
+        old = [(seq, entry, self._read(entry)) for seq, entry in self._entries.items()]
+        for seq, _, _ in old:
             self._release(seq)
+        mapping: dict[int, int] = {}
+        for offset, (seq, entry, payload) in enumerate(old):
+            message = pb.AgentMessage.FromString(payload)
+            message.batch.seq = first + offset
             self.put(first + offset, message.SerializeToString(), entry.points, entry.min_ts_ms, entry.max_ts_ms)
             mapping[seq] = first + offset
         return mapping

@@ -144,9 +144,12 @@ class Buffer:
     """The durable outbox under state_dir/buffer (see agent/buffer.py)."""
 
     __pydantic_config__ = FORBID_UNKNOWN
-    max_bytes: Annotated[int, Size, Bounds(ge=1024 * 1024)] = 256 * 1024 * 1024
+    max_bytes: Annotated[int, Size, Bounds(ge=64 * 1024)] = 256 * 1024 * 1024
     max_age: Seconds = 7 * 86400.0   # 0 = no age limit
-    segment_bytes: Annotated[int, Size, Bounds(ge=64 * 1024)] = 4 * 1024 * 1024
+    segment_bytes: Annotated[int, Size, Bounds(ge=16 * 1024)] = 4 * 1024 * 1024
+    # While a backlog replays, it may take this share of the sending window;
+    # the rest goes to live batches, so fresh data is never stuck behind it.
+    replay_share: Annotated[float, Bounds(ge=0.1, le=1.0)] = 0.75
 
 
 @frozen

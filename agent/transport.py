@@ -103,6 +103,7 @@ class Transport:
         self.acked_seq = 0
         self.sessions = 0
         self._slow_down = False
+        self._replay_share = config.buffer.replay_share
 
     async def run(self) -> None:
         """Connect, stream, and reconnect for ever (until cancelled)."""
@@ -163,17 +164,19 @@ class Transport:
                 call.cancel()
 
     def _on_welcome(self, welcome: pb.Welcome) -> None:
-        stored = welcome.last_stored_seq
+        stored, above = welcome.last_stored_seq, list(welcome.stored_above)
         oldest = self._outbox.oldest()
         if self._sequence.fresh and stored and oldest and oldest <= stored and self.sessions == 0:
             # Our state directory is new but the collector knows this agent:
             # our numbers would look like duplicates. Continue after its.
-            mapping = self._outbox.renumber(stored + 1)
-            self._sequence.skip_past(stored + len(mapping))
-            log.warning("state directory is new; continuing batch numbers after %d", stored)
+            newest_known = max([stored, *above])
+            mapping = self._outbox.renumber(newest_known + 1)
+            self._sequence.skip_past(newest_known + len(mapping))
+            log.warning("state directory is new; continuing batch numbers after %d", newest_known)
         else:
-            self._sequence.skip_past(stored)
+            self._sequence.skip_past(max([stored, *above]))
             self._outbox.ack(stored)
+            self._outbox.forget(above)
         self.acked_seq = max(self.acked_seq, stored)
 
     async def _read_acks(self, call: grpc.aio.StreamStreamCall) -> None:
@@ -183,35 +186,41 @@ class Transport:
                 return
             kind = message.WhichOneof("body")
             if kind == "ack":
-                self.acked_seq = max(self.acked_seq, message.ack.seq)
-                self._outbox.ack(message.ack.seq)
-                if message.ack.slow_down != self._slow_down:
-                    self._slow_down = message.ack.slow_down
+                ack = message.ack
+                self.acked_seq = max(self.acked_seq, ack.seq)
+                self._outbox.ack(ack.seq)
+                self._outbox.forget(list(ack.stored))
+                if ack.slow_down != self._slow_down:
+                    self._slow_down = ack.slow_down
                     log.warning("collector asks to slow down" if self._slow_down else "collector load is normal again")
             elif kind is None:
                 log.debug("ignoring a message kind this agent does not know")
 
     async def _send(self, call: grpc.aio.StreamStreamCall, reader: asyncio.Task[None], heartbeat_s: float) -> None:
-        """Write pending batches in order, within the in-flight window, and a heartbeat every interval.
+        """Write buffered batches within the in-flight window, and a heartbeat every interval.
 
-        Heartbeats go out while batches flow too: during a long replay they
-        are how the collector learns the backlog and its age.
+        A backlog from before this connection (a replay) and batches made
+        since (live) share the window: the replay takes at most
+        `replay_share` of it while live batches wait, so fresh data is never
+        stuck behind an hour of history. The collector stores them in any
+        order and acks by number. Heartbeats go out while batches flow too:
+        during a long replay they are how the collector learns the backlog.
         """
         window = self._config.collector.max_in_flight_batches
-        sent = self.acked_seq
+        live_from = self._outbox.newest() + 1  # numbers from here on were made during this session
+        in_flight: set[int] = set()
         next_heartbeat = time.monotonic()
         while not reader.done():
             if time.monotonic() >= next_heartbeat:
                 await call.write(pb.AgentMessage(heartbeat=self.heartbeat()))
                 next_heartbeat = time.monotonic() + heartbeat_s
-            budget = (1 if self._slow_down else window) - self._outbox.count_upto(sent)
-            if budget > 0:
-                batches = self._outbox.after(sent, budget)
-                for seq, payload in batches:
-                    await call.write(payload)
-                    sent = seq
-                if batches:
-                    continue
+            in_flight = {seq for seq in in_flight if self._outbox.has(seq)}
+            batches = self._pick(in_flight, (1 if self._slow_down else window) - len(in_flight), live_from)
+            for seq, payload in batches:
+                await call.write(payload)
+                in_flight.add(seq)
+            if batches:
+                continue
             self._outbox.changed.clear()
             waiter = asyncio.create_task(self._outbox.changed.wait())
             await asyncio.wait(
@@ -220,6 +229,21 @@ class Transport:
             )
             waiter.cancel()
         await reader  # re-raise the reader's error, if it ended with one
+
+    def _pick(self, in_flight: set[int], budget: int, live_from: int) -> list[tuple[int, bytes]]:
+        """The next batches to send: the replay's share of `budget`, live batches the rest."""
+        if budget <= 0:
+            return []
+        live = self._outbox.select(in_flight, budget, lo=live_from)
+        replay_budget = budget - len(live)
+        if live:  # both waiting: the replay may not take more than its share
+            replay_budget = max(replay_budget, 0)
+            replay_budget = min(budget - 1, max(replay_budget, int(budget * self._replay_share)))
+            live = live[: budget - replay_budget] if replay_budget else live
+        replay = self._outbox.select(in_flight, replay_budget, hi=live_from)
+        if len(replay) < replay_budget:  # little backlog left: live batches take the room
+            live = self._outbox.select(in_flight, budget - len(replay), lo=live_from)
+        return replay + live
 
     def heartbeat(self) -> pb.Heartbeat:
         dropped = self._outbox.dropped
@@ -232,6 +256,7 @@ class Transport:
             dropped_points=dropped.points,
             dropped_from_ms=dropped.from_ms,
             dropped_to_ms=dropped.to_ms,
+            oldest_unacked_seq=self._outbox.oldest(),
         )
 
 

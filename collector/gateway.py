@@ -25,6 +25,7 @@ from google.protobuf.message import DecodeError
 from collector.decode import BatchError, ContractError, check_hello, decode
 from collector.ingest import Ingest, StoreUnavailable, StreamState
 from collector.store import registry
+from collector.store.delivery import Delivery
 from protos.vigil.v1 import agent_pb2 as pb
 
 log = logging.getLogger("vigil.collector.gateway")
@@ -105,23 +106,27 @@ class Gateway:
         try:
             now_ms = int(time.time() * 1000)
             await ingest.run_in_store(registry.register, ingest.engine, hello, peer, now_ms)
-            mark = await ingest.run_in_store(ingest.writer.high_water_mark, agent_id)
+            delivery: Delivery = await ingest.run_in_store(  # type: ignore[assignment]
+                ingest.writer.load_delivery, agent_id, hello.oldest_unacked_seq
+            )
             await context.write(
                 pb.CollectorMessage(
                     welcome=pb.Welcome(
                         collector_id=self.collector_id,
                         protocol=PROTOCOL,
-                        last_stored_seq=mark,  # type: ignore[arg-type]
+                        last_stored_seq=delivery.watermark,
+                        stored_above=sorted(delivery.above),
                         heartbeat_interval_s=self.heartbeat_interval_s,
                         max_message_bytes=self.max_message_bytes,
                     )
                 )
             )
             log.info(
-                "agent %s (%s / %s, v%s) connected from %s with %d devices; stored up to batch %d",
-                agent_id, hello.customer, hello.site, hello.agent_version, peer, len(hello.devices), mark,
+                "agent %s (%s / %s, v%s) connected from %s with %d devices; stored up to batch %d (+%d above)",
+                agent_id, hello.customer, hello.site, hello.agent_version, peer, len(hello.devices),
+                delivery.watermark, len(delivery.above),
             )
-            await self._stream(agent_id, {d.id for d in hello.devices}, int(mark), requests, context)  # type: ignore[call-overload]
+            await self._stream(agent_id, {d.id for d in hello.devices}, requests, context)
         finally:
             if self.streams.get(agent_id) is loop_task:
                 del self.streams[agent_id]
@@ -156,13 +161,12 @@ class Gateway:
         self,
         agent_id: str,
         devices: set[str],
-        mark: int,
         requests: AsyncIterator[pb.AgentMessage | Malformed],
         context: grpc.aio.ServicerContext,
     ) -> None:
         unacked: asyncio.Queue[tuple[int, asyncio.Future[bool] | None]] = asyncio.Queue(MAX_UNACKED_PER_STREAM)
-        acker = asyncio.create_task(self._ack(unacked, context))
-        reader = asyncio.create_task(self._read(agent_id, devices, mark, requests, unacked))
+        acker = asyncio.create_task(self._ack(agent_id, unacked, context))
+        reader = asyncio.create_task(self._read(agent_id, devices, requests, unacked))
         try:
             done, _ = await asyncio.wait({reader, acker}, return_when=asyncio.FIRST_COMPLETED)
             if reader in done:
@@ -184,7 +188,6 @@ class Gateway:
         self,
         agent_id: str,
         devices: set[str],
-        last_seq: int,
         requests: AsyncIterator[pb.AgentMessage | Malformed],
         unacked: asyncio.Queue[tuple[int, asyncio.Future[bool] | None]],
     ) -> None:
@@ -202,7 +205,7 @@ class Gateway:
             kind = message.WhichOneof("body")
             if kind == "batch":
                 batch = message.batch
-                if batch.seq <= last_seq:
+                if self.ingest.writer.delivery(agent_id).has(batch.seq):
                     await unacked.put((batch.seq, None))  # a resend of a stored batch: ack it again
                     continue
                 try:
@@ -210,29 +213,36 @@ class Gateway:
                 except BatchError as exc:
                     log.warning("rejected %s", exc)
                     raise Reject(grpc.StatusCode.INVALID_ARGUMENT, str(exc), ((REJECTED_SEQ_KEY, str(batch.seq)),)) from None
-                last_seq = batch.seq
                 await unacked.put((batch.seq, await self.ingest.enqueue(decoded, stream)))
             elif kind == "heartbeat":
-                await self.ingest.run_in_store(
-                    registry.heartbeat, self.ingest.engine, agent_id, message.heartbeat, int(time.time() * 1000)
-                )
+                await self.ingest.run_in_store(self._heartbeat, agent_id, message.heartbeat, int(time.time() * 1000))
             elif kind == "hello":
                 raise Reject(grpc.StatusCode.FAILED_PRECONDITION, f"agent {agent_id}: a second hello on one stream")
             else:
                 log.debug("agent %s sent a message kind this collector ignores: %s", agent_id, kind)
         await unacked.put((-1, None))
 
+    def _heartbeat(self, agent_id: str, beat: pb.Heartbeat, now_ms: int) -> None:
+        """On the store thread: record the agent's status; forget numbers it no longer holds."""
+        registry.heartbeat(self.ingest.engine, agent_id, beat, now_ms)
+        if beat.oldest_unacked_seq:
+            self.ingest.writer.holds_nothing_below(agent_id, beat.oldest_unacked_seq)
+
     async def _ack(
-        self, unacked: asyncio.Queue[tuple[int, asyncio.Future[bool] | None]], context: grpc.aio.ServicerContext
+        self, agent_id: str, unacked: asyncio.Queue[tuple[int, asyncio.Future[bool] | None]], context: grpc.aio.ServicerContext
     ) -> None:
-        """Acknowledge in order, coalescing whatever has already committed into one Ack."""
+        """Acknowledge in order, coalescing whatever has already committed into one Ack.
+
+        An Ack carries the agent's watermark and, above it, the numbers stored
+        out of order (a replay interleaved with live batches).
+        """
         while True:
             seq, future = await unacked.get()
             if seq < 0:
                 return
             if future is not None:
                 await future
-            highest = seq
+            done = [seq]
             while not unacked.empty():
                 next_seq, next_future = unacked._queue[0]  # type: ignore[attr-defined]  # peek
                 if next_seq < 0 or (next_future is not None and not next_future.done()):
@@ -240,5 +250,7 @@ class Gateway:
                 unacked.get_nowait()
                 if next_future is not None:
                     next_future.result()
-                highest = next_seq
-            await context.write(pb.CollectorMessage(ack=pb.Ack(seq=highest, slow_down=self.ingest.overloaded)))
+                done.append(next_seq)
+            watermark = self.ingest.writer.delivery(agent_id).watermark
+            ack = pb.Ack(seq=watermark, stored=[s for s in done if s > watermark], slow_down=self.ingest.overloaded)
+            await context.write(pb.CollectorMessage(ack=ack))

@@ -111,6 +111,7 @@ point_blocks = Table(
     Column("point_values", LargeBinary, nullable=False),  # float64 per point
     Index(None, "agent_id", "max_ts_ms"),
     Index(None, "max_ts_ms"),
+    Index(None, "agent_id", "seq"),  # what is stored above an agent's watermark, read at each Hello
 )
 
 rollups_hourly = Table(

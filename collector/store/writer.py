@@ -1,12 +1,12 @@
-"""Store decoded batches: points, series ids and each agent's high-water mark in one transaction.
+"""Store decoded batches: points, series ids and each agent's watermark in one transaction.
 
-Exactly-once effect: a batch whose sequence number is at or below the
-agent's stored high-water mark is a resend and is skipped; the mark is
-updated in the same transaction as the points, so a crash between the commit
-and the ack makes the resend a duplicate, never a hole or a double.
+Exactly-once effect: a batch the agent's `Delivery` already has is a resend
+and is skipped; the watermark is updated in the same transaction as the
+points, so a crash between the commit and the ack makes the resend a
+duplicate, never a hole or a double.
 
 One writer (one thread) owns the write side, so the in-memory copies of the
-marks and of the series ids can be trusted between transactions.
+delivery state and of the series ids can be trusted between transactions.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select, update
 from collector.decode import DecodedBatch, SeriesKey
 from collector.store import schema
 from collector.store.blocks import Block
+from collector.store.delivery import Delivery
 from collector.store.dialect import insert
 
 
@@ -30,27 +31,55 @@ class MetricWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._series: dict[tuple[str, SeriesKey], int] = {}
-        self._marks: dict[str, int] = {}
+        self._delivery: dict[str, Delivery] = {}
 
-    def high_water_mark(self, agent_id: str) -> int:
-        """The agent's last stored batch number, read from the database (at each hello)."""
-        with self.engine.connect() as connection:
+    def delivery(self, agent_id: str) -> Delivery:
+        """The committed delivery state of an agent (read it; do not change it)."""
+        return self._delivery.get(agent_id) or Delivery()
+
+    def load_delivery(self, agent_id: str, oldest_held: int = 0) -> Delivery:
+        """Read the agent's delivery state from the database (at each Hello)."""
+        with self.engine.begin() as connection:
             mark = connection.execute(
                 select(schema.agents.c.last_seq).where(schema.agents.c.agent_id == agent_id)
             ).scalar()
-        self._marks[agent_id] = int(mark or 0)
-        return self._marks[agent_id]
+            blocks = schema.point_blocks
+            above = connection.execute(
+                select(blocks.c.seq).where(blocks.c.agent_id == agent_id, blocks.c.seq > int(mark or 0))
+            ).scalars()
+            delivery = Delivery(int(mark or 0), set(above))
+            delivery.holds_nothing_below(oldest_held)
+            self._save_watermark(connection, agent_id, delivery.watermark)
+        self._delivery[agent_id] = delivery
+        return delivery.copy()
+
+    def holds_nothing_below(self, agent_id: str, oldest_held: int) -> None:
+        """The agent's heartbeat says what it no longer holds: move the watermark past it."""
+        delivery = self.delivery(agent_id).copy()
+        delivery.holds_nothing_below(oldest_held)
+        if delivery.watermark != self.delivery(agent_id).watermark:
+            with self.engine.begin() as connection:
+                self._save_watermark(connection, agent_id, delivery.watermark)
+            self._delivery[agent_id] = delivery
+
+    @staticmethod
+    def _save_watermark(connection, agent_id: str, watermark: int) -> None:  # type: ignore[no-untyped-def]
+        agents = schema.agents
+        connection.execute(update(agents).where(agents.c.agent_id == agent_id).values(last_seq=watermark))
 
     def write(self, batches: list[DecodedBatch], now_ms: int) -> list[bool]:
         """Store what is new; return, per batch, whether it was stored (False: a duplicate)."""
         stored: list[bool] = []
-        marks = dict(self._marks)
+        deliveries: dict[str, Delivery] = {}
         points: dict[str, int] = {}
         rows = []
         new_series: dict[tuple[str, SeriesKey], int] = {}
         with self.engine.begin() as connection:
             for batch in batches:
-                if batch.seq <= marks.get(batch.agent_id, 0):
+                delivery = deliveries.get(batch.agent_id)
+                if delivery is None:
+                    delivery = deliveries[batch.agent_id] = self.delivery(batch.agent_id).copy()
+                if delivery.has(batch.seq):
                     stored.append(False)
                     continue
                 ids = self._series_ids(connection, batch, new_series)
@@ -66,7 +95,7 @@ class MetricWriter:
                         **block.pack(),
                     }
                 )
-                marks[batch.agent_id] = batch.seq
+                delivery.add(batch.seq)
                 points[batch.agent_id] = points.get(batch.agent_id, 0) + batch.points
                 stored.append(True)
             if rows:
@@ -77,13 +106,13 @@ class MetricWriter:
                     update(agents)
                     .where(agents.c.agent_id == agent_id)
                     .values(
-                        last_seq=marks[agent_id],
+                        last_seq=deliveries[agent_id].watermark,
                         points_stored=agents.c.points_stored + count,
                         last_seen_ms=now_ms,
                     )
                 )
         # Only once committed: a rolled-back series id may be handed out again.
-        self._marks = marks
+        self._delivery.update(deliveries)
         self._series.update(new_series)
         return stored
 

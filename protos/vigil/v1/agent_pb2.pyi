@@ -80,21 +80,23 @@ class Device(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[str] = ..., address: _Optional[str] = ..., platform: _Optional[str] = ..., pollers: _Optional[_Iterable[str]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Welcome(_message.Message):
-    __slots__ = ("collector_id", "protocol", "last_stored_seq", "heartbeat_interval_s", "max_message_bytes")
+    __slots__ = ("collector_id", "protocol", "last_stored_seq", "heartbeat_interval_s", "max_message_bytes", "stored_above")
     COLLECTOR_ID_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     LAST_STORED_SEQ_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_INTERVAL_S_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    STORED_ABOVE_FIELD_NUMBER: _ClassVar[int]
     collector_id: str
     protocol: str
     last_stored_seq: int
     heartbeat_interval_s: int
     max_message_bytes: int
-    def __init__(self, collector_id: _Optional[str] = ..., protocol: _Optional[str] = ..., last_stored_seq: _Optional[int] = ..., heartbeat_interval_s: _Optional[int] = ..., max_message_bytes: _Optional[int] = ...) -> None: ...
+    stored_above: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, collector_id: _Optional[str] = ..., protocol: _Optional[str] = ..., last_stored_seq: _Optional[int] = ..., heartbeat_interval_s: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., stored_above: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
-    __slots__ = ("sent_at_ms", "buffered_batches", "buffered_points", "dropped_points", "dropped_from_ms", "dropped_to_ms", "oldest_unacked_ts_ms", "buffered_bytes")
+    __slots__ = ("sent_at_ms", "buffered_batches", "buffered_points", "dropped_points", "dropped_from_ms", "dropped_to_ms", "oldest_unacked_ts_ms", "buffered_bytes", "oldest_unacked_seq")
     SENT_AT_MS_FIELD_NUMBER: _ClassVar[int]
     BUFFERED_BATCHES_FIELD_NUMBER: _ClassVar[int]
     BUFFERED_POINTS_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +105,7 @@ class Heartbeat(_message.Message):
     DROPPED_TO_MS_FIELD_NUMBER: _ClassVar[int]
     OLDEST_UNACKED_TS_MS_FIELD_NUMBER: _ClassVar[int]
     BUFFERED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_UNACKED_SEQ_FIELD_NUMBER: _ClassVar[int]
     sent_at_ms: int
     buffered_batches: int
     buffered_points: int
@@ -111,7 +114,8 @@ class Heartbeat(_message.Message):
     dropped_to_ms: int
     oldest_unacked_ts_ms: int
     buffered_bytes: int
-    def __init__(self, sent_at_ms: _Optional[int] = ..., buffered_batches: _Optional[int] = ..., buffered_points: _Optional[int] = ..., dropped_points: _Optional[int] = ..., dropped_from_ms: _Optional[int] = ..., dropped_to_ms: _Optional[int] = ..., oldest_unacked_ts_ms: _Optional[int] = ..., buffered_bytes: _Optional[int] = ...) -> None: ...
+    oldest_unacked_seq: int
+    def __init__(self, sent_at_ms: _Optional[int] = ..., buffered_batches: _Optional[int] = ..., buffered_points: _Optional[int] = ..., dropped_points: _Optional[int] = ..., dropped_from_ms: _Optional[int] = ..., dropped_to_ms: _Optional[int] = ..., oldest_unacked_ts_ms: _Optional[int] = ..., buffered_bytes: _Optional[int] = ..., oldest_unacked_seq: _Optional[int] = ...) -> None: ...
 
 class MetricBatch(_message.Message):
     __slots__ = ("seq", "series", "created_at_ms")
@@ -146,12 +150,14 @@ class Label(_message.Message):
     def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
 
 class Ack(_message.Message):
-    __slots__ = ("seq", "slow_down")
+    __slots__ = ("seq", "slow_down", "stored")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     SLOW_DOWN_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
     seq: int
     slow_down: bool
-    def __init__(self, seq: _Optional[int] = ..., slow_down: _Optional[bool] = ...) -> None: ...
+    stored: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, seq: _Optional[int] = ..., slow_down: _Optional[bool] = ..., stored: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Command(_message.Message):
     __slots__ = ("command_id",)

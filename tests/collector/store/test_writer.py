@@ -18,7 +18,7 @@ def _setup(url: str):  # type: ignore[no-untyped-def]
 def test_batches_are_stored_with_series_and_mark(store_url: str) -> None:
     engine = _setup(store_url)
     writer = MetricWriter(engine)
-    assert writer.high_water_mark("a1") == 0
+    assert writer.load_delivery("a1").watermark == 0
     first = batch("a1", 1, [("sw1", "cpu_usage_percent", {}, [T0, T0 + 1000], [1.0, 2.0]),
                             ("sw2", "net_recv_bits_per_second", {"interface": "ge0/1"}, [T0], [5e6])])
     second = batch("a1", 2, [("sw1", "cpu_usage_percent", {}, [T0 + 2000], [3.0])])
@@ -33,14 +33,14 @@ def test_batches_are_stored_with_series_and_mark(store_url: str) -> None:
 def test_resent_batches_are_dropped_even_after_a_restart(store_url: str) -> None:
     engine = _setup(store_url)
     writer = MetricWriter(engine)
-    writer.high_water_mark("a1")
+    writer.load_delivery("a1")
     b1 = batch("a1", 1, [("sw1", "cpu_usage_percent", {}, [T0], [1.0])])
     b2 = batch("a1", 2, [("sw1", "cpu_usage_percent", {}, [T0 + 1000], [2.0])])
     assert writer.write([b1, b2], T0) == [True, True]
     assert writer.write([b2], T0) == [False]
     # A new collector process: the mark comes back from the database.
     restarted = MetricWriter(engine)
-    assert restarted.high_water_mark("a1") == 2
+    assert restarted.load_delivery("a1").watermark == 2
     b3 = batch("a1", 3, [("sw1", "cpu_usage_percent", {}, [T0 + 2000], [3.0])])
     assert restarted.write([b1, b2, b3], T0) == [False, False, True]
     with engine.connect() as c:
