@@ -125,9 +125,22 @@ class HostPoller:
 
 
 @frozen
+class SyntheticPoller:
+    """A load generator for capacity tests and benchmarks: `series` made-up series, one point each per poll."""
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    enabled: bool = False
+    interval: Annotated[float, Duration, Check(_check_interval)] = 1.0
+    timeout: Seconds = 5.0
+    series: Annotated[int, Bounds(ge=1, le=1_000_000)] = 1000
+    device_id: Id = "synthetic"
+
+
+@frozen
 class Pollers:
     __pydantic_config__ = FORBID_UNKNOWN
     host: HostPoller = field(default_factory=HostPoller)
+    synthetic: SyntheticPoller = field(default_factory=SyntheticPoller)
     # Spread each poller's start by up to this share of its interval.
     jitter: Annotated[float, Bounds(ge=0.0, le=0.5)] = 0.1
 

@@ -43,6 +43,10 @@ def hello_for(config: AgentConfig, outbox: DurableBuffer) -> pb.Hello:
             id=config.pollers.host.device_id, name=socket.gethostname(), kind="host",
             platform="linux", pollers=["host"],
         )
+    if config.pollers.synthetic.enabled:
+        hello.devices.add(
+            id=config.pollers.synthetic.device_id, name="synthetic load", kind="other", pollers=["synthetic"]
+        )
     for device in config.devices:
         hello.devices.add(
             id=device.id, name=device.name or device.id, kind=device.kind, address=device.address,

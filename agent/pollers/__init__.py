@@ -35,7 +35,7 @@ Factory = Callable[["AgentConfig"], list[Poller]]
 _FACTORIES: dict[str, Factory] = {}
 
 # kind → module that registers it when imported.
-_MODULES = {"host": "agent.pollers.host"}
+_MODULES = {"host": "agent.pollers.host", "synthetic": "agent.pollers.synthetic"}
 
 
 def register(kind: str) -> Callable[[Factory], Factory]:
@@ -52,6 +52,8 @@ def enabled_kinds(config: AgentConfig) -> list[str]:
     kinds = []
     if config.pollers.host.enabled:
         kinds.append("host")
+    if config.pollers.synthetic.enabled:
+        kinds.append("synthetic")
     return kinds
 
 
