@@ -161,7 +161,8 @@ class Buffer:
     max_age: Seconds = 7 * 86400.0   # 0 = no age limit
     segment_bytes: Annotated[int, Size, Bounds(ge=16 * 1024)] = 4 * 1024 * 1024
     # While a backlog replays, it may take this share of the sending window;
-    # the rest goes to live batches, so fresh data is never stuck behind it.
+    # the rest goes to live batches, so fresh data is never stuck behind it
+    # (1.0: the replay goes first and live batches wait).
     replay_share: Annotated[float, Bounds(ge=0.1, le=1.0)] = 0.75
 
 

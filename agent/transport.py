@@ -208,6 +208,11 @@ class Transport:
         """
         window = self._config.collector.max_in_flight_batches
         live_from = self._outbox.newest() + 1  # numbers from here on were made during this session
+        if len(self._outbox):
+            log.info(
+                "replaying %d buffered batches (%d points) beside live data; batches from %d on are live",
+                len(self._outbox), self._outbox.points, live_from,
+            )
         in_flight: set[int] = set()
         next_heartbeat = time.monotonic()
         while not reader.done():
@@ -231,19 +236,21 @@ class Transport:
         await reader  # re-raise the reader's error, if it ended with one
 
     def _pick(self, in_flight: set[int], budget: int, live_from: int) -> list[tuple[int, bytes]]:
-        """The next batches to send: the replay's share of `budget`, live batches the rest."""
+        """The next batches to send within `budget`: the replay's share, live batches the rest.
+
+        With both waiting, the replay gets `replay_share` of the budget (1.0:
+        all of it, live waits) and live batches at least one slot; whatever
+        one side does not use, the other may.
+        """
         if budget <= 0:
             return []
         live = self._outbox.select(in_flight, budget, lo=live_from)
         replay_budget = budget - len(live)
-        if live:  # both waiting: the replay may not take more than its share
-            replay_budget = max(replay_budget, 0)
-            replay_budget = min(budget - 1, max(replay_budget, int(budget * self._replay_share)))
-            live = live[: budget - replay_budget] if replay_budget else live
+        if live:
+            share = budget if self._replay_share >= 1.0 else min(budget - 1, int(budget * self._replay_share))
+            replay_budget = max(replay_budget, share)
         replay = self._outbox.select(in_flight, replay_budget, hi=live_from)
-        if len(replay) < replay_budget:  # little backlog left: live batches take the room
-            live = self._outbox.select(in_flight, budget - len(replay), lo=live_from)
-        return replay + live
+        return replay + live[: budget - len(replay)]
 
     def heartbeat(self) -> pb.Heartbeat:
         dropped = self._outbox.dropped

@@ -131,3 +131,138 @@ def test_torn_buffer_file_is_reported_and_the_rest_delivered(tmp_path: Path, pki
         agent.stop()
         collector.stop()
         engine.dispose()
+
+
+def test_flapping_link_loses_and_doubles_nothing(tmp_path: Path, pki: Path) -> None:
+    from tests.peers.proxy import FlakyLink
+
+    collector = Collector(tmp_path / "collector", collector_yaml(pki))
+    link = FlakyLink(collector.port)
+    engine = database.connect(f"sqlite:///{collector.config_path.parent / 'vigil.db'}")
+    agent = Agent(tmp_path / "agent", agent_yaml(pki, link.port, "agent-a"))  # polls every 300 ms
+    try:
+        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 2, 30, "first batches")
+        started = time.time() * 1000
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # cut the link every 2.5 s for 30 s
+            time.sleep(2.5)
+            link.cut()
+        cut_end = time.time() * 1000
+        wait_until(lambda: len([t for t in _poll_times(engine) if t > cut_end]) >= 5, 30, "polls after the flapping")
+        times = _assert_exactly_once(engine)
+        during = [t for t in times if started <= t <= cut_end]
+        assert len(during) >= (cut_end - started) / 300 * 0.9, f"only {len(during)} polls of the flapping period arrived"
+        assert link.cuts >= 10 and agent.output().count("connected to collector") >= 5
+    finally:
+        agent.stop()
+        link.close()
+        collector.stop()
+        engine.dispose()
+
+
+def test_collector_killed_mid_stream_leaves_no_duplicate_and_no_hole(tmp_path: Path, pki: Path) -> None:
+    """SIGKILL at arbitrary moments, several times: by timing, some fall between a commit and its ack."""
+    folder = tmp_path / "collector"
+    collector = Collector(folder, collector_yaml(pki))
+    port = collector.port
+    engine = database.connect(f"sqlite:///{folder / 'vigil.db'}")
+    config = agent_yaml(pki, port, "agent-a").replace("interval: 300ms", "interval: 100ms").replace(
+        "max_delay: 300ms", "max_delay: 100ms"
+    )
+    agent = Agent(tmp_path / "agent", config)
+    try:
+        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 5, 30, "first batches")
+        for delay in (0.35, 0.8, 1.3, 0.55):
+            time.sleep(delay)
+            collector.process.send_signal(signal.SIGKILL)
+            collector.process.wait(10)
+            collector.stop()
+            collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        end = time.time() * 1000
+        wait_until(lambda: len([t for t in _poll_times(engine) if t > end + 2000]) >= 5, 30, "polls after the last kill")
+        _assert_exactly_once(engine)
+        assert "reconnecting" in agent.output()
+    finally:
+        agent.stop()
+        collector.stop()
+        engine.dispose()
+
+
+def _rss_kib(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_full_buffer_drops_oldest_reports_the_loss_and_memory_stays_flat(tmp_path: Path, pki: Path) -> None:
+    folder = tmp_path / "collector"
+    collector = Collector(folder, collector_yaml(pki))
+    port = collector.port
+    engine = database.connect(f"sqlite:///{folder / 'vigil.db'}")
+    config = (
+        agent_yaml(pki, port, "agent-a").replace("interval: 300ms", "interval: 100ms").replace("max_delay: 300ms", "max_delay: 100ms")
+        + "buffer: {max_bytes: 64KiB, segment_bytes: 16KiB}\n"
+    )
+    agent = Agent(tmp_path / "agent", config)
+    try:
+        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 3, 30, "first batches")
+        assert collector.stop() == 0
+        rss_at_start = _rss_kib(agent.process.pid)
+        wait_until(lambda: "buffer full: dropped batch" in agent.output(), 30, "the buffer to overflow")
+        time.sleep(5)  # keep overflowing for a while
+        rss_growth_mib = (_rss_kib(agent.process.pid) - rss_at_start) / 1024
+        assert rss_growth_mib < 3, f"the agent's memory grew by {rss_growth_mib:.1f} MiB during the outage"
+        buffer_bytes = sum(p.stat().st_size for p in (tmp_path / "agent" / "state" / "buffer").glob("*.seg"))
+        assert buffer_bytes <= 64 * 1024 + 16 * 1024, f"{buffer_bytes} bytes buffered, over the limit"
+
+        collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        row = wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.dropped_points > 0 and r, 60, "the loss reported")
+        assert row.dropped_from_ms and row.dropped_to_ms > row.dropped_from_ms
+        from tests.e2e.test_end_to_end import vigil_cli
+
+        shown = vigil_cli("--db", f"sqlite:///{folder / 'vigil.db'}", "agents")
+        assert f"{row.dropped_points:,}" in shown.stdout and "UTC)" in shown.stdout, shown.stdout
+        # The store has a hole exactly where the agent says it dropped data, and none elsewhere.
+        _assert_exactly_once(engine, allowed_gaps=[(row.dropped_from_ms - 1500, row.dropped_to_ms + 1500)])
+    finally:
+        agent.stop()
+        collector.stop()
+        engine.dispose()
+
+
+def test_live_data_is_not_stuck_behind_a_replay(tmp_path: Path, pki: Path) -> None:
+    folder = tmp_path / "collector"
+    collector = Collector(folder, collector_yaml(pki))
+    port = collector.port
+    engine = database.connect(f"sqlite:///{folder / 'vigil.db'}")
+    config = (
+        agent_yaml(pki, port, "agent-a").replace("interval: 300ms", "interval: 100ms").replace("max_delay: 300ms", "max_delay: 100ms")
+        .replace("  reconnect:", "  max_in_flight_batches: 2\n  reconnect:")
+    )
+    agent = Agent(tmp_path / "agent", config)
+    try:
+        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 3, 30, "first batches")
+        assert collector.stop() == 0
+        time.sleep(20)  # ~200 batches of backlog
+        collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        line = wait_until(lambda: [l for l in agent.output().splitlines() if "replaying" in l], 30, "the replay to start")[-1]
+        live_from = int(line.rsplit("batches from ", 1)[1].split()[0])
+        restarted = time.time() * 1000
+        wait_until(lambda: len([t for t in _poll_times(engine) if t > restarted + 3000]) >= 5, 30, "live polls after the replay")
+        blocks = schema.point_blocks
+        with engine.connect() as c:
+            rows = c.execute(select(blocks.c.block_id, blocks.c.seq).order_by(blocks.c.block_id)).all()
+        first_session = max(r.seq for r in rows if r.block_id <= 3)
+        replayed = [r.block_id for r in rows if first_session < r.seq < live_from]
+        live = [r.block_id for r in rows if r.seq >= live_from]
+        assert len(replayed) > 100 and live
+        assert min(live) < max(replayed), (
+            f"every live batch waited for the whole replay ({len(replayed)} batches, last stored as block {max(replayed)}; "
+            f"first live batch stored as block {min(live)})"
+        )
+        _assert_exactly_once(engine)
+    finally:
+        agent.stop()
+        collector.stop()
+        engine.dispose()
