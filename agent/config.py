@@ -200,8 +200,8 @@ class AgentConfig:
     max_message_bytes: Annotated[int, Size] = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        host = self.pollers.host
-        if host.enabled and host.device_id in {d.id for d in self.devices}:
+        host = self.pollers.host  # the agent's machine is a device even with its poller off
+        if host.device_id in {d.id for d in self.devices} | {self.pollers.synthetic.device_id}:
             raise ValueError(f"device id {host.device_id!r} is the host poller's device_id; pick another")
 
 

@@ -17,6 +17,7 @@ from agent import __version__, pollers
 from agent.batcher import Batcher
 from agent.config import AgentConfig
 from agent.buffer import DurableBuffer
+from agent.pollers.buffer_status import BufferStatusPoller
 from agent.scheduler import Scheduler
 from agent.sequence import SequenceAllocator
 from agent.transport import PROTOCOL, Transport
@@ -38,11 +39,11 @@ def hello_for(config: AgentConfig, outbox: DurableBuffer) -> pb.Hello:
         hostname=socket.gethostname(),
         oldest_unacked_seq=outbox.oldest(),
     )
-    if config.pollers.host.enabled:
-        hello.devices.add(
-            id=config.pollers.host.device_id, name=socket.gethostname(), kind="host",
-            platform="linux", pollers=["host"],
-        )
+    # The agent's own machine is always a device: its buffer status is reported on it.
+    hello.devices.add(
+        id=config.pollers.host.device_id, name=socket.gethostname(), kind="host", platform="linux",
+        pollers=["host"] if config.pollers.host.enabled else [],
+    )
     if config.pollers.synthetic.enabled:
         hello.devices.add(
             id=config.pollers.synthetic.device_id, name="synthetic load", kind="other", pollers=["synthetic"]
@@ -64,7 +65,8 @@ class Agent:
         # Numbers must stay above anything already buffered, even if the sequence file was lost.
         self.sequence.skip_past(self.outbox.newest())
         self.batcher = Batcher(self.outbox, self.sequence, config.batching.max_points, config.batching.max_delay)
-        self.scheduler = Scheduler(pollers.build(config), self.batcher.add, config.pollers.jitter)
+        status = BufferStatusPoller(self.outbox, config.pollers.host.device_id, config.pollers.host.interval)
+        self.scheduler = Scheduler([*pollers.build(config), status], self.batcher.add, config.pollers.jitter)
         self.transport = Transport(config, lambda: hello_for(config, self.outbox), self.outbox, self.sequence)
 
     async def run(self, stop: asyncio.Event) -> None:

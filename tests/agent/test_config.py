@@ -192,9 +192,10 @@ def test_device_id_equal_to_the_host_pollers_is_refused(tmp_path: Path) -> None:
     assert "device id 'sw1' is the host poller's device_id" in _error(_write(tmp_path, text))
 
 
-def test_same_id_is_fine_when_the_host_poller_is_off(tmp_path: Path) -> None:
+def test_host_device_id_stays_reserved_when_the_host_poller_is_off(tmp_path: Path) -> None:
+    """The agent's machine is always announced (its buffer status is reported on it)."""
     text = DEVICES.replace("toaster", "firewall") + "pollers:\n  host:\n    enabled: false\n    device_id: sw1\n"
-    assert [d.id for d in agent_config.load(_write(tmp_path, text)).devices] == ["sw1", "fw1"]
+    assert "device id 'sw1' is the host poller's device_id; pick another" in _error(_write(tmp_path, text))
 
 
 @pytest.mark.parametrize("bad", ["-leading", "has space", "", "x" * 65, "a/b", "ünï", ".hidden"])

@@ -223,6 +223,8 @@ def test_full_buffer_drops_oldest_reports_the_loss_and_memory_stays_flat(tmp_pat
 
         shown = vigil_cli("--db", f"sqlite:///{folder / 'vigil.db'}", "agents")
         assert f"{row.dropped_points:,}" in shown.stdout and "UTC)" in shown.stdout, shown.stdout
+        dropped_series = queries.series_of(engine, "agent-a", HOST, "vigil_buffer_dropped_points_total")
+        assert dropped_series, "the loss is not among the agent's own metrics"
         # The store has a hole exactly where the agent says it dropped data, and none elsewhere.
         _assert_exactly_once(engine, allowed_gaps=[(row.dropped_from_ms - 1500, row.dropped_to_ms + 1500)])
     finally:
