@@ -165,16 +165,16 @@ class Transport:
 
     def _on_welcome(self, welcome: pb.Welcome) -> None:
         stored, above = welcome.last_stored_seq, list(welcome.stored_above)
+        newest_known = max([stored, *above])
         oldest = self._outbox.oldest()
-        if self._sequence.fresh and stored and oldest and oldest <= stored and self.sessions == 0:
+        if self._sequence.fresh and self.sessions == 0 and oldest and oldest <= newest_known:
             # Our state directory is new but the collector knows this agent:
             # our numbers would look like duplicates. Continue after its.
-            newest_known = max([stored, *above])
             mapping = self._outbox.renumber(newest_known + 1)
             self._sequence.skip_past(newest_known + len(mapping))
             log.warning("state directory is new; continuing batch numbers after %d", newest_known)
         else:
-            self._sequence.skip_past(max([stored, *above]))
+            self._sequence.skip_past(newest_known)
             self._outbox.ack(stored)
             self._outbox.forget(above)
         self.acked_seq = max(self.acked_seq, stored)
