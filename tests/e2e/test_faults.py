@@ -268,3 +268,24 @@ def test_live_data_is_not_stuck_behind_a_replay(tmp_path: Path, pki: Path) -> No
         agent.stop()
         collector.stop()
         engine.dispose()
+
+
+def test_reinstalled_agent_with_a_new_state_directory_is_not_mistaken_for_resends(tmp_path: Path, pki: Path) -> None:
+    import shutil
+
+    collector = Collector(tmp_path / "collector", collector_yaml(pki))
+    engine = database.connect(f"sqlite:///{collector.config_path.parent / 'vigil.db'}")
+    config = _fast_agent(pki, collector.port)
+    agent = Agent(tmp_path / "agent", config)
+    try:
+        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 5, 30, "first batches")
+        assert agent.stop() == 0
+        shutil.rmtree(tmp_path / "agent" / "state")  # the site's box was reinstalled
+        reinstalled = time.time() * 1000
+        agent = Agent(tmp_path / "agent", config)
+        wait_until(lambda: len([t for t in _poll_times(engine) if t > reinstalled]) >= 4, 30, "data from the reinstalled agent")
+        _assert_exactly_once(engine, allowed_gaps=[(reinstalled - 3000, reinstalled + 3000)])
+    finally:
+        agent.stop()
+        collector.stop()
+        engine.dispose()
