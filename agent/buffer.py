@@ -217,25 +217,42 @@ class DurableBuffer:
         return first.max_ts_ms if first else 0
 
     def after(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
-        """Up to `limit` batches numbered above `seq`, oldest first, as bytes to send."""
-        return self.select(set(), limit, lo=seq + 1)
+        """Up to `limit` batches numbered above `seq`, oldest first, with their bytes."""
+        return [(s, self.payload(s)) for s in self.select(set(), limit, lo=seq + 1)]
 
     def has(self, seq: int) -> bool:
         return seq in self._entries
 
-    def select(self, exclude: set[int], limit: int, lo: int = 0, hi: int | None = None) -> list[tuple[int, bytes]]:
-        """Up to `limit` batches numbered in [lo, hi), oldest first, skipping `exclude`, as bytes to send."""
-        found: list[tuple[int, bytes]] = []
+    def select(self, exclude: set[int], limit: int, lo: int = 0, hi: int | None = None) -> list[int]:
+        """Up to `limit` batch numbers in [lo, hi), oldest first, skipping `exclude`.
+
+        Numbers only: the sender reads each payload just before writing it,
+        so a replay holds one batch in memory, not a window of them.
+        """
+        found: list[int] = []
         if limit <= 0:
             return found
-        for s, entry in self._entries.items():
+        for s in self._entries:
             if hi is not None and s >= hi:
                 break
             if s >= lo and s not in exclude:
-                found.append((s, self._read(entry)))
+                found.append(s)
                 if len(found) >= limit:
                     break
         return found
+
+    def first_newer_than(self, ts_ms: int) -> int:
+        """The first number of the run of newest batches whose points are all newer than `ts_ms`."""
+        first = self.newest() + 1
+        for seq in reversed(self._entries):
+            if self._entries[seq].min_ts_ms <= ts_ms:
+                break
+            first = seq
+        return first
+
+    def payload(self, seq: int) -> bytes:
+        """The batch's serialized AgentMessage, read back from its segment."""
+        return self._read(self._entries[seq])
 
     def _read(self, entry: Entry) -> bytes:
         with open(entry.segment, "rb") as f:

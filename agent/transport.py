@@ -32,6 +32,8 @@ PROTOCOL = "vigil.v1"
 REJECTED_SEQ_KEY = "vigil-rejected-seq"
 WELCOME_TIMEOUT_S = 15.0
 CONNECT = "/vigil.v1.AgentGateway/Connect"
+# Batches polled this recently before a connection count as live, not as a replay.
+LIVE_GRACE_MS = 5_000
 
 
 def _serialize(message: pb.AgentMessage | bytes) -> bytes:
@@ -207,7 +209,8 @@ class Transport:
         during a long replay they are how the collector learns the backlog.
         """
         window = self._config.collector.max_in_flight_batches
-        live_from = self._outbox.newest() + 1  # numbers from here on were made during this session
+        # Live: what was polled since shortly before this connection; older is a replay.
+        live_from = self._outbox.first_newer_than(int(time.time() * 1000) - LIVE_GRACE_MS)
         if len(self._outbox):
             log.info(
                 "replaying %d buffered batches (%d points) beside live data; batches from %d on are live",
@@ -221,9 +224,10 @@ class Transport:
                 next_heartbeat = time.monotonic() + heartbeat_s
             in_flight = {seq for seq in in_flight if self._outbox.has(seq)}
             batches = self._pick(in_flight, (1 if self._slow_down else window) - len(in_flight), live_from)
-            for seq, payload in batches:
-                await call.write(payload)
-                in_flight.add(seq)
+            for seq in batches:
+                if self._outbox.has(seq):  # an ack may have released it meanwhile
+                    await call.write(self._outbox.payload(seq))
+                    in_flight.add(seq)
             if batches:
                 continue
             self._outbox.changed.clear()
@@ -235,7 +239,7 @@ class Transport:
             waiter.cancel()
         await reader  # re-raise the reader's error, if it ended with one
 
-    def _pick(self, in_flight: set[int], budget: int, live_from: int) -> list[tuple[int, bytes]]:
+    def _pick(self, in_flight: set[int], budget: int, live_from: int) -> list[int]:
         """The next batches to send within `budget`: the replay's share, live batches the rest.
 
         With both waiting, the replay gets `replay_share` of the budget (1.0:

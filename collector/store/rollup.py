@@ -43,19 +43,33 @@ def _fold(aggregates: dict[tuple[int, int], Aggregate], series_id: int, ts: list
         start = end
 
 
-def roll_up(engine: Engine, max_blocks: int = 500) -> int:
-    """One pass over up to `max_blocks` new blocks; returns how many it folded."""
+def roll_up(engine: Engine, max_blocks: int = 500, max_points: int = 100_000) -> int:
+    """One pass over new blocks, up to `max_blocks` or about `max_points`; returns how many it folded.
+
+    Passes are kept short because they run on the store thread between
+    ingest transactions: a long one would hold live batches' acks back.
+    """
     blocks, cursors, rollups = schema.point_blocks, schema.cursors, schema.rollups_hourly
     with engine.begin() as connection:
         position = connection.execute(select(cursors.c.position).where(cursors.c.name == CURSOR)).scalar() or 0
-        rows = connection.execute(
-            select(blocks.c.block_id, blocks.c.series_ids, blocks.c.counts, blocks.c.timestamps, blocks.c.point_values)
+        sizes = connection.execute(
+            select(blocks.c.block_id, blocks.c.n_points)
             .where(blocks.c.block_id > position)
             .order_by(blocks.c.block_id)
             .limit(max_blocks)
         ).all()
-        if not rows:
+        if not sizes:
             return 0
+        last, points = sizes[0].block_id, 0
+        for block_id, n_points in sizes:
+            if points and points + n_points > max_points:
+                break
+            last, points = block_id, points + n_points
+        rows = connection.execute(
+            select(blocks.c.block_id, blocks.c.series_ids, blocks.c.counts, blocks.c.timestamps, blocks.c.point_values)
+            .where(blocks.c.block_id > position, blocks.c.block_id <= last)
+            .order_by(blocks.c.block_id)
+        ).all()
         aggregates: dict[tuple[int, int], Aggregate] = {}
         for row in rows:
             block = Block.unpack(row)

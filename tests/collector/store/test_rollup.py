@@ -73,3 +73,14 @@ def test_expire_keeps_what_is_not_rolled_up(engine) -> None:  # type: ignore[no-
     assert rollup.expire(engine, now, raw_retention_ms=86_400_000, rollup_retention_ms=86_400_000) == (0, 1)
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(schema.point_blocks)).scalar() == 0
+
+
+def test_a_pass_is_capped_by_points_so_acks_are_not_held_back(engine) -> None:  # type: ignore[no-untyped-def]
+    writer = MetricWriter(engine)
+    for seq in (1, 2, 3):
+        writer.write([batch("a1", seq, [("sw1", "cpu_usage_percent", {}, [T0 + seq * 10, T0 + seq * 10 + 1], [1.0, 2.0])])], T0)
+    assert rollup.roll_up(engine, max_points=3) == 1  # 2 + 2 points would pass the cap
+    assert rollup.roll_up(engine, max_points=4) == 2
+    assert rollup.roll_up(engine, max_points=4) == 0
+    (row,) = next(iter(queries.hourly(engine, {_series_id(engine)}, T0, T0 + HOUR).values()))
+    assert row.count == 6
