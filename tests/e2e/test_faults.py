@@ -27,6 +27,15 @@ def _fast_agent(pki: Path, port: int) -> str:
     return agent_yaml(pki, port, "agent-a").replace("interval: 300ms", "interval: 1s").replace("max_delay: 300ms", "max_delay: 1s")
 
 
+def _collector_again(folder: Path, pki: Path, port: int) -> Collector:
+    """The collector started again on its store and its port (the agent's address stays right)."""
+    return Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+
+
+def _wait_for_batches(engine, count: int, what: str) -> None:  # type: ignore[no-untyped-def]
+    wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= count, 30, what)
+
+
 def _poll_times(engine) -> list[int]:  # type: ignore[no-untyped-def]
     series = queries.series_of(engine, "agent-a", HOST, "vigil_poll_up")
     if not series:
@@ -58,11 +67,11 @@ def test_collector_down_for_60_s_loses_nothing(tmp_path: Path, pki: Path) -> Non
     agent = Agent(tmp_path / "agent", _fast_agent(pki, port))
     engine = database.connect(f"sqlite:///{folder / 'vigil.db'}")
     try:
-        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 3, 30, "first batches")
+        _wait_for_batches(engine, 3, "first batches")
         assert collector.stop() == 0
         down_at = time.time()
         time.sleep(60)
-        collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        collector = _collector_again(folder, pki, port)
         wait_until(lambda: len([t for t in _poll_times(engine) if t > (down_at + 58) * 1000]) >= 3, 60, "polls after the outage")
         times = _assert_exactly_once(engine)
         during = [t for t in times if down_at * 1000 < t < (down_at + 60) * 1000]
@@ -80,7 +89,7 @@ def test_agent_killed_and_restarted_loses_and_doubles_nothing(tmp_path: Path, pk
     config = _fast_agent(pki, collector.port)
     agent = Agent(tmp_path / "agent", config)
     try:
-        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 4, 30, "batches before the kill")
+        _wait_for_batches(engine, 4, "batches before the kill")
         acked_before = _agent_row(engine, "agent-a").points_stored
         agent.process.send_signal(signal.SIGKILL)
         agent.process.wait(10)
@@ -105,7 +114,7 @@ def test_torn_buffer_file_is_reported_and_the_rest_delivered(tmp_path: Path, pki
     config = _fast_agent(pki, port)
     agent = Agent(tmp_path / "agent", config)
     try:
-        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 2, 30, "first batches")
+        _wait_for_batches(engine, 2, "first batches")
         assert collector.stop() == 0
         buffer = tmp_path / "agent" / "state" / "buffer"
         wait_until(lambda: sum(p.stat().st_size for p in buffer.glob("*.seg")) > 20_000, 30, "a backlog on disk")
@@ -119,7 +128,7 @@ def test_torn_buffer_file_is_reported_and_the_rest_delivered(tmp_path: Path, pki
             os.fsync(f.fileno())
         stored_before = _agent_row(engine, "agent-a").points_stored
 
-        collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        collector = _collector_again(folder, pki, port)
         agent = Agent(tmp_path / "agent", config)
         wait_until(lambda: "is damaged at byte" in agent.output(), 20, "the damage to be reported")
         assert segment.name in agent.output()
@@ -141,7 +150,7 @@ def test_flapping_link_loses_and_doubles_nothing(tmp_path: Path, pki: Path) -> N
     engine = database.connect(f"sqlite:///{collector.config_path.parent / 'vigil.db'}")
     agent = Agent(tmp_path / "agent", agent_yaml(pki, link.port, "agent-a"))  # polls every 300 ms
     try:
-        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 2, 30, "first batches")
+        _wait_for_batches(engine, 2, "first batches")
         started = time.time() * 1000
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # cut the link every 2.5 s for 30 s
@@ -171,13 +180,13 @@ def test_collector_killed_mid_stream_leaves_no_duplicate_and_no_hole(tmp_path: P
     )
     agent = Agent(tmp_path / "agent", config)
     try:
-        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 5, 30, "first batches")
+        _wait_for_batches(engine, 5, "first batches")
         for delay in (0.35, 0.8, 1.3, 0.55):
             time.sleep(delay)
             collector.process.send_signal(signal.SIGKILL)
             collector.process.wait(10)
             collector.stop()
-            collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+            collector = _collector_again(folder, pki, port)
         end = time.time() * 1000
         wait_until(lambda: len([t for t in _poll_times(engine) if t > end + 2000]) >= 5, 30, "polls after the last kill")
         _assert_exactly_once(engine)
@@ -206,7 +215,7 @@ def test_full_buffer_drops_oldest_reports_the_loss_and_memory_stays_flat(tmp_pat
     )
     agent = Agent(tmp_path / "agent", config)
     try:
-        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 3, 30, "first batches")
+        _wait_for_batches(engine, 3, "first batches")
         assert collector.stop() == 0
         rss_at_start = _rss_kib(agent.process.pid)
         wait_until(lambda: "buffer full: dropped batch" in agent.output(), 30, "the buffer to overflow")
@@ -216,7 +225,7 @@ def test_full_buffer_drops_oldest_reports_the_loss_and_memory_stays_flat(tmp_pat
         buffer_bytes = sum(p.stat().st_size for p in (tmp_path / "agent" / "state" / "buffer").glob("*.seg"))
         assert buffer_bytes <= 64 * 1024 + 16 * 1024, f"{buffer_bytes} bytes buffered, over the limit"
 
-        collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        collector = _collector_again(folder, pki, port)
         row = wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.dropped_points > 0 and r, 60, "the loss reported")
         assert row.dropped_from_ms and row.dropped_to_ms > row.dropped_from_ms
         from tests.e2e.test_end_to_end import vigil_cli
@@ -244,10 +253,10 @@ def test_live_data_is_not_stuck_behind_a_replay(tmp_path: Path, pki: Path) -> No
     )
     agent = Agent(tmp_path / "agent", config)
     try:
-        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 3, 30, "first batches")
+        _wait_for_batches(engine, 3, "first batches")
         assert collector.stop() == 0
         time.sleep(20)  # ~200 batches of backlog
-        collector = Collector(folder, collector_yaml(pki).replace("127.0.0.1:0", f"127.0.0.1:{port}"))
+        collector = _collector_again(folder, pki, port)
         line = wait_until(lambda: [l for l in agent.output().splitlines() if "replaying" in l], 30, "the replay to start")[-1]
         live_from = int(line.rsplit("batches from ", 1)[1].split()[0])
         restarted = time.time() * 1000
@@ -278,7 +287,7 @@ def test_reinstalled_agent_with_a_new_state_directory_is_not_mistaken_for_resend
     config = _fast_agent(pki, collector.port)
     agent = Agent(tmp_path / "agent", config)
     try:
-        wait_until(lambda: (r := _agent_row(engine, "agent-a")) and r.last_seq >= 5, 30, "first batches")
+        _wait_for_batches(engine, 5, "first batches")
         assert agent.stop() == 0
         shutil.rmtree(tmp_path / "agent" / "state")  # the site's box was reinstalled
         reinstalled = time.time() * 1000
