@@ -34,6 +34,7 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger("vigil.agent.buffer")
 
@@ -77,7 +78,7 @@ class DurableBuffer:
         self.segment_bytes = segment_bytes
         self._entries: OrderedDict[int, Entry] = OrderedDict()
         self._live: dict[Path, int] = {}   # segment → batches in it not yet acked or dropped
-        self._writer: tuple[Path, object] | None = None
+        self._writer: tuple[Path, BinaryIO] | None = None
         self.bytes = 0
         self.points = 0
         self.dropped = DropAccount()
@@ -156,21 +157,21 @@ class DurableBuffer:
     def put(self, seq: int, payload: bytes, points: int, min_ts_ms: int, max_ts_ms: int) -> None:
         """Append a batch and fsync it; only then may it be sent."""
         segment, handle = self._segment_for(seq)
-        offset = handle.tell()  # type: ignore[attr-defined]
-        handle.write(HEADER.pack(MAGIC, len(payload), zlib.crc32(payload), seq, points, min_ts_ms, max_ts_ms))  # type: ignore[attr-defined]
-        handle.write(payload)  # type: ignore[attr-defined]
-        handle.flush()  # type: ignore[attr-defined]
-        os.fsync(handle.fileno())  # type: ignore[attr-defined]
+        offset = handle.tell()
+        handle.write(HEADER.pack(MAGIC, len(payload), zlib.crc32(payload), seq, points, min_ts_ms, max_ts_ms))
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
         self._index(seq, Entry(segment, offset + HEADER.size, len(payload), points, min_ts_ms, max_ts_ms))
         self._enforce_limits(int(time.time() * 1000))
         self.changed.set()
 
-    def _segment_for(self, seq: int) -> tuple[Path, object]:
+    def _segment_for(self, seq: int) -> tuple[Path, BinaryIO]:
         if self._writer is not None:
             segment, handle = self._writer
-            if handle.tell() < self.segment_bytes:  # type: ignore[attr-defined]
+            if handle.tell() < self.segment_bytes:
                 return self._writer
-            handle.close()  # type: ignore[attr-defined]
+            handle.close()
             self._writer = None
             self._forget_if_empty(segment)
         segment = self.directory / f"{seq:020d}{SUFFIX}"
@@ -326,7 +327,7 @@ class DurableBuffer:
 
     def close(self) -> None:
         if self._writer is not None:
-            self._writer[1].close()  # type: ignore[attr-defined]
+            self._writer[1].close()
             self._writer = None
 
 
