@@ -102,7 +102,6 @@ class Transport:
         c = config.collector.reconnect
         self._backoff = Backoff(c.initial, c.max, c.multiplier, c.jitter)
         self.connected = asyncio.Event()
-        self.acked_seq = 0
         self.sessions = 0
         self._slow_down = False
         self._replay_share = config.buffer.replay_share
@@ -179,7 +178,6 @@ class Transport:
             self._sequence.skip_past(newest_known)
             self._outbox.ack(stored)
             self._outbox.forget(above)
-        self.acked_seq = max(self.acked_seq, stored)
 
     async def _read_acks(self, call: grpc.aio.StreamStreamCall) -> None:
         while True:
@@ -189,7 +187,6 @@ class Transport:
             kind = message.WhichOneof("body")
             if kind == "ack":
                 ack = message.ack
-                self.acked_seq = max(self.acked_seq, ack.seq)
                 self._outbox.ack(ack.seq)
                 self._outbox.forget(list(ack.stored))
                 if ack.slow_down != self._slow_down:
