@@ -71,7 +71,7 @@ DRAIN_TARGET = 100_000
 SAMPLE_S = 0.5
 POLL_STATUS = (("poller", "synthetic"),)
 STOPPED = re.compile(r"stopped: (\d+) polls, (\d+) failed, (\d+) batches unacknowledged")
-COLLECTOR_STOPPED = re.compile(r"stopped: (\d+) points in (\d+) batches stored, (\d+) duplicates dropped")
+COLLECTOR_STOPPED = re.compile(r"stopped: (\d+) points in (\d+) batches stored in \d+ transactions, (\d+) duplicates dropped")
 CONNECTED = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z .*connected to collector", re.MULTILINE)
 
 

@@ -67,10 +67,6 @@ class Ingest:
         self.transactions = 0
 
     @property
-    def backlog(self) -> int:
-        return self._queue.qsize()
-
-    @property
     def overloaded(self) -> bool:
         """Past three quarters of the queue: ask agents to slow down."""
         return self._queue.qsize() > self._queue.maxsize * 3 // 4

@@ -87,7 +87,10 @@ async def serve(config: CollectorConfig, stop: asyncio.Event, ready_file: Path |
         await ingest.roll_up_all()
         ingest.close()
         engine.dispose()
-        log.info("stopped: %d points in %d batches stored, %d duplicates dropped", ingest.points_stored, ingest.batches_stored, ingest.duplicates)
+        log.info(
+            "stopped: %d points in %d batches stored in %d transactions, %d duplicates dropped",
+            ingest.points_stored, ingest.batches_stored, ingest.transactions, ingest.duplicates,
+        )
 
 
 def _safe_url(url: str) -> str:
