@@ -137,10 +137,80 @@ class SyntheticPoller:
 
 
 @frozen
+class SnmpUser:
+    """An SNMPv3 user (USM). Keys are secrets: they are masked in logs and never leave the agent."""
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    name: str
+    auth_protocol: Literal["none", "md5", "sha", "sha224", "sha256", "sha384", "sha512"] = "sha"
+    auth_key: str = ""
+    priv_protocol: Literal["none", "des", "aes", "aes192", "aes256"] = "aes"
+    priv_key: str = ""
+    context: str = ""
+
+    def __post_init__(self) -> None:
+        if self.auth_protocol != "none" and len(self.auth_key) < 8:
+            raise ValueError("auth_key must be at least 8 characters (RFC 3414)")
+        if self.priv_protocol != "none":
+            if self.auth_protocol == "none":
+                raise ValueError("privacy needs authentication: set auth_protocol, or priv_protocol: none")
+            if len(self.priv_key) < 8:
+                raise ValueError("priv_key must be at least 8 characters (RFC 3414)")
+
+
+@frozen
+class SnmpAccess:
+    """How the agent reaches one device over SNMP. `community` and the v3 keys are secrets."""
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    version: Literal["1", "2c", "3"] = "2c"
+    community: str = ""
+    user: SnmpUser | None = None
+    port: Annotated[int, Bounds(ge=1, le=65535)] = 161
+    interval: Annotated[float, Duration, Check(_check_interval)] | None = None   # default: pollers.snmp.interval
+    timeout: Seconds | None = None        # per request; default: pollers.snmp.timeout
+    retries: Annotated[int, Bounds(ge=0, le=10)] | None = None
+    max_repetitions: Annotated[int, Bounds(ge=1, le=200)] | None = None
+    profile: str = ""                     # force a profile by name instead of detecting it
+
+    def __post_init__(self) -> None:
+        if self.version == "3" and self.user is None:
+            raise ValueError("SNMP version 3 needs a user (name, auth_protocol, auth_key, priv_protocol, priv_key)")
+        if self.version != "3" and not self.community:
+            raise ValueError(f"SNMP version {self.version} needs a community")
+        if self.version != "3" and self.user is not None:
+            raise ValueError(f"a v3 user is set but version is {self.version!r}; use version: \"3\"")
+
+
+@frozen
+class SnmpTraps:
+    __pydantic_config__ = FORBID_UNKNOWN
+    enabled: bool = False
+    listen: Annotated[str, Check(_check_address)] = "0.0.0.0:162"
+    communities: tuple[str, ...] = ()          # v1/v2c traps accepted with these (empty: v2c off)
+    users: tuple[SnmpUser, ...] = ()          # v3 traps/informs accepted from these users
+
+
+@frozen
+class SnmpPoller:
+    """Settings shared by every SNMP device; each device's `snmp:` block may override them."""
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    interval: Annotated[float, Duration, Check(_check_interval)] = 60.0
+    timeout: Seconds = 2.0                    # per request
+    retries: Annotated[int, Bounds(ge=0, le=10)] = 1
+    max_repetitions: Annotated[int, Bounds(ge=1, le=200)] = 25
+    max_in_flight: Annotated[int, Bounds(ge=1, le=1000)] = 32     # devices polled at once
+    profiles_dir: Path | None = None          # extra profiles, added to (and overriding) the shipped ones
+    traps: SnmpTraps = field(default_factory=SnmpTraps)
+
+
+@frozen
 class Pollers:
     __pydantic_config__ = FORBID_UNKNOWN
     host: HostPoller = field(default_factory=HostPoller)
     synthetic: SyntheticPoller = field(default_factory=SyntheticPoller)
+    snmp: SnmpPoller = field(default_factory=SnmpPoller)
     # Spread each poller's start by up to this share of its interval.
     jitter: Annotated[float, Bounds(ge=0.0, le=0.5)] = 0.1
 
@@ -175,6 +245,11 @@ class Device:
     address: str = ""
     platform: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    snmp: SnmpAccess | None = None            # poll this device over SNMP
+
+    def __post_init__(self) -> None:
+        if self.snmp is not None and not self.address:
+            raise ValueError("a device polled over SNMP needs an address")
 
 
 def _unique_devices(devices: tuple[Device, ...]) -> tuple[Device, ...]:
