@@ -1,22 +1,29 @@
-"""Group polls into columnar batches: one `Series` per (device, metric, labels).
+"""Group polls into columnar batches: one series per (device, metric, labels).
 
 A batch closes when it holds `max_points` points or when its oldest point is
 `max_delay` old, whichever comes first; then it gets its sequence number and
-goes to the durable outbox (written and fsync'd before it can be sent). Series are kept in first-seen order so the same host
-yields byte-identical layouts poll after poll.
+goes to the durable outbox (written and fsync'd before it can be sent).
+Series are kept in first-seen order so the same host yields byte-identical
+layouts poll after poll.
+
+While a batch is open its points sit in three flat arrays (series slot,
+timestamp, value) rather than two lists per series: with thousands of
+series of one point each, per-series lists were most of the agent's
+memory above its idle footprint. Keys are joined per sample instead of
+remembered (≈0.4 µs each), for the same reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from array import array
 
 from agent.buffer import DurableBuffer
-from agent.samples import Labels, Poll
+from agent.samples import Poll
 from agent.sequence import SequenceAllocator
+from protos import serieskey
 from protos.vigil.v1 import agent_pb2 as pb
-
-SeriesKey = tuple[str, str, Labels]
 
 
 class Batcher:
@@ -25,56 +32,76 @@ class Batcher:
         self._sequence = sequence
         self._max_points = max_points
         self._max_delay_s = max_delay_s
-        self._series: dict[SeriesKey, tuple[list[int], list[float]]] = {}
-        self._points = 0
         self._opened_at: float | None = None
         self._min_ts = 0
         self._max_ts = 0
         self._due = asyncio.Event()
+        self._start_batch()
+
+    def _start_batch(self) -> None:
+        self._slots: dict[str, int] = {}   # series key → its slot, in first-seen order
+        self._point_slots = array("i")
+        self._timestamps = array("q")
+        self._values = array("d")
+        self._grouped = True               # every point's slot ≥ the previous point's
 
     @property
     def points(self) -> int:
-        return self._points
+        return len(self._values)
 
     def add(self, poll: Poll) -> None:
         if not poll.samples:
             return
-        series = self._series
+        slots, point_slots, join = self._slots, self._point_slots, serieskey.join
         device, ts = poll.device, poll.ts_ms
+        last = point_slots[-1] if point_slots else -1
         for metric, labels, value in poll.samples:
-            key = (device, metric, labels)
-            columns = series.get(key)
-            if columns is None:
-                columns = series[key] = ([], [])
-            columns[0].append(ts)
-            columns[1].append(value)
-        self._points += len(poll.samples)
+            key = join(device, metric, labels)
+            slot = slots.get(key)
+            if slot is None:
+                slot = slots[key] = len(slots)
+            elif slot < last:
+                self._grouped = False
+            point_slots.append(slot)
+            self._values.append(value)
+            last = slot
+        self._timestamps.extend([ts] * len(poll.samples))
         if self._opened_at is None:
             self._opened_at = time.monotonic()
             self._min_ts = self._max_ts = ts
         self._min_ts = min(self._min_ts, ts)
         self._max_ts = max(self._max_ts, ts)
-        if self._points >= self._max_points:
+        if self.points >= self._max_points:
             self.flush()
         else:
             self._due.set()
 
     def flush(self) -> int | None:
         """Close the open batch, if any; return its sequence number."""
-        if not self._points:
+        points = self.points
+        if not points:
             return None
         message = pb.AgentMessage()
         batch = message.batch
         batch.seq = seq = self._sequence.next()
         batch.created_at_ms = int(time.time() * 1000)
-        add_series = batch.series.add
-        for (device, metric, labels), (timestamps, values) in self._series.items():
-            series = add_series(device=device, metric=metric, timestamps_ms=timestamps, values=values)
-            for key, value in labels:
-                series.labels.add(key=key, value=value)
-        self._outbox.put(seq, message.SerializeToString(), self._points, self._min_ts, self._max_ts)
-        self._series = {}
-        self._points = 0
+        batch.series_keys.extend(self._slots)
+        if len(self._slots) == points:         # one point per series: already in order
+            batch.point_counts.extend([1] * points)
+            batch.timestamps_ms.extend(self._timestamps)
+            batch.values.extend(self._values)
+        else:
+            counts = [0] * len(self._slots)
+            for slot in self._point_slots:
+                counts[slot] += 1
+            batch.point_counts.extend(counts)
+            order = range(points) if self._grouped else sorted(range(points), key=self._point_slots.__getitem__)
+            timestamps, values = self._timestamps, self._values
+            batch.timestamps_ms.extend([timestamps[i] for i in order])
+            batch.values.extend([values[i] for i in order])
+        self._outbox.put(seq, message.SerializeToString(), points, self._min_ts, self._max_ts)
+        del message, batch
+        self._start_batch()
         self._opened_at = None
         return seq
 

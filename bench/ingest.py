@@ -90,6 +90,7 @@ def device_ids(n_series: int) -> list[str]:
 
 def build_bodies(n_series: int, points_per_series: int, pool: int, seed: int = 7) -> tuple[list[bytes], int]:
     """`pool` serialized MetricBatch bodies without `seq`; returns them and the points in each."""
+    from protos import serieskey
     from protos.vigil.v1 import agent_pb2 as pb
 
     rng = random.Random(seed)
@@ -109,9 +110,7 @@ def build_bodies(n_series: int, points_per_series: int, pool: int, seed: int = 7
             else:
                 level = rng.uniform(1e3, 1e9)
                 values = [level * rng.uniform(0.8, 1.2) for _ in range(points_per_series)]
-            series = batch.series.add(device=device, metric=metric, timestamps_ms=timestamps, values=values)
-            for key, value in labels:
-                series.labels.add(key=key, value=value)
+            serieskey.add_series(batch, device, metric, labels, timestamps, values)
         bodies.append(batch.SerializeToString())
     return bodies, n_series * points_per_series
 
@@ -289,13 +288,13 @@ class SimAgent:
 async def client_main(args: argparse.Namespace) -> None:
     bodies, points = build_bodies(args.series, args.points_per_series, args.pool)
     # Self-check before timing: a framed batch parses as an AgentMessage and passes the collector's own checks.
-    from collector.decode import decode
+    from collector.decode import SeriesChecker, decode
     from collector.gateway import parse_agent_message
 
     probe = parse_agent_message(frame(12345, bodies[0]))
     if getattr(probe, "WhichOneof", None) is None or probe.WhichOneof("body") != "batch" or probe.batch.seq != 12345:
         raise SystemExit(f"framing self-check failed: {probe!r}")
-    decoded = decode("probe", probe.batch, set(device_ids(args.series)), int(time.time() * 1000))
+    decoded = decode("probe", probe.batch, SeriesChecker(set(device_ids(args.series))), int(time.time() * 1000))
     if decoded.points != points:
         raise SystemExit(f"framing self-check: {decoded.points} points decoded, {points} expected")
 

@@ -2,18 +2,20 @@
 
 A malformed batch is refused whole, with a message that names the agent, the
 batch, the series and what is wrong, because half-storing a batch would make
-the agent's resend ambiguous. Checks are per series, not per point, except
-the ordering check, which `sorted()` does in C.
+the agent's resend ambiguous. A batch is four parallel arrays (see
+agent.proto), converted to `array`s in C; a series key is checked the first
+time a stream sends it and recognised by a set lookup afterwards, so the
+per-point work in Python is the ordering check of multi-point series only.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from protos import serieskey
 from protos.vigil.v1 import agent_pb2 as pb
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
@@ -22,12 +24,6 @@ MAX_LABEL_VALUE = 512
 # Timestamps outside [2000-01-01, now + 1 day] are a broken clock, not data.
 MIN_TS_MS = 946_684_800_000
 MAX_FUTURE_MS = 86_400_000
-
-SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
-
-# Label sets already found valid: a site sends the same few thousand again and again.
-_checked_labels: set[tuple[tuple[str, str], ...]] = set()
-MAX_CHECKED_LABELS = 100_000
 
 
 class ContractError(ValueError):
@@ -67,11 +63,59 @@ def check_hello(hello: pb.Hello) -> None:
                 raise ContractError(f"{where}.devices[{index}].{name} is longer than {limit} characters")
 
 
+class SeriesChecker:
+    """The series keys one stream has sent and passed: each is checked once per stream.
+
+    Per stream, not global, because "the device was declared" depends on that
+    stream's Hello. Bounded: past `limit` keys new ones are checked every time.
+    """
+
+    def __init__(self, devices: set[str], limit: int = 200_000) -> None:
+        self.devices = devices
+        self._passed: set[str] = set()
+        self._limit = limit
+
+    def check(self, keys: list[str]) -> tuple[int, str] | None:
+        """(index, problem) of the first bad key, or None when all pass."""
+        new = set(keys).difference(self._passed)
+        if not new:
+            return None
+        for index, key in enumerate(keys):
+            if key in new:
+                problem = _key_problem(key, self.devices)
+                if problem:
+                    return index, problem
+        if len(self._passed) < self._limit:
+            self._passed |= new
+        return None
+
+
+def _key_problem(key: str, devices: set[str]) -> str:
+    try:
+        device, metric, labels = serieskey.split(key)
+    except ValueError as exc:
+        return str(exc)
+    if device not in devices:
+        return f"device {device!r} was not declared in the hello"
+    if not _NAME.fullmatch(metric):
+        return f"metric name must match {_NAME.pattern}"
+    previous = ""
+    for name, value in labels:
+        if not _LABEL_KEY.fullmatch(name):
+            return f"label key {name!r} must match {_LABEL_KEY.pattern}"
+        if name <= previous:
+            return f"label keys must be unique and sorted ({previous!r} before {name!r})"
+        if len(value) > MAX_LABEL_VALUE:
+            return f"label {name!r} is longer than {MAX_LABEL_VALUE} characters"
+        previous = name
+    return ""
+
+
 @dataclass(slots=True)
 class DecodedBatch:
     agent_id: str
     seq: int
-    keys: list[SeriesKey]
+    keys: list[str]     # series keys (protos.serieskey), checked
     counts: array       # 'i', points per key
     timestamps: array   # 'q'
     values: array       # 'd'
@@ -83,59 +127,64 @@ class DecodedBatch:
         return len(self.values)
 
 
-def decode(agent_id: str, batch: pb.MetricBatch, devices: set[str], now_ms: int) -> DecodedBatch:
+def decode(agent_id: str, batch: pb.MetricBatch, series: SeriesChecker, now_ms: int) -> DecodedBatch:
     """Validate `batch` from `agent_id`; raise BatchError naming the first problem."""
     where = f"agent {agent_id}: batch {batch.seq}"
     if batch.seq == 0:
         raise BatchError(f"{where}: seq must be 1 or more")
-    if not batch.series:
+    keys = list(batch.series_keys)
+    if not keys:
         raise BatchError(f"{where}: no series")
-    keys: list[SeriesKey] = []
-    counts = array("i")
-    timestamps = array("q")
-    values = array("d")
-    lowest, highest = math.inf, -math.inf
-    max_ts = now_ms + MAX_FUTURE_MS
-    for index, series in enumerate(batch.series):
-        # The message is built only on failure: this loop runs for every series of every batch.
-        def fail(problem: str) -> BatchError:
-            return BatchError(f"{where}: series[{index}] ({series.device}/{series.metric}): {problem}")
 
-        if series.device not in devices:
-            raise fail(f"device {series.device!r} was not declared in the hello")
-        if not _NAME.fullmatch(series.metric):
-            raise fail(f"metric name must match {_NAME.pattern}")
-        ts = list(series.timestamps_ms)
-        if not ts:
-            raise fail("no points")
-        if len(ts) != len(series.values):
-            raise fail(f"{len(ts)} timestamps but {len(series.values)} values")
-        if ts[-1] < ts[0] or (len(ts) > 2 and ts != sorted(ts)):
-            raise fail("timestamps are not in ascending order")
-        if ts[0] < MIN_TS_MS or ts[-1] > max_ts:
-            raise fail(f"timestamp {ts[0] if ts[0] < MIN_TS_MS else ts[-1]} ms is implausible (clock?)")
-        keys.append((series.device, series.metric, _labels(fail, series.labels)))
-        counts.append(len(ts))
-        timestamps.extend(ts)
-        values.extend(series.values)
-        lowest = min(lowest, ts[0])
-        highest = max(highest, ts[-1])
-    return DecodedBatch(agent_id, batch.seq, keys, counts, timestamps, values, int(lowest), int(highest))
+    def fail(index: int, problem: str) -> BatchError:
+        try:
+            device, metric, _ = serieskey.split(keys[index])
+            name = f"{device}/{metric}"
+        except ValueError:
+            name = repr(keys[index][:80])
+        return BatchError(f"{where}: series[{index}] ({name}): {problem}")
+
+    bad = series.check(keys)
+    if bad:
+        raise fail(*bad)
+    counts_in = batch.point_counts
+    if len(counts_in) != len(keys):
+        raise BatchError(f"{where}: {len(keys)} series keys but {len(counts_in)} point counts")
+    if min(counts_in) < 1:
+        raise fail(list(counts_in).index(0), "no points")
+    total = sum(counts_in)
+    if total != len(batch.timestamps_ms) or total != len(batch.values):
+        raise BatchError(
+            f"{where}: point counts add up to {total}, but there are "
+            f"{len(batch.timestamps_ms)} timestamps and {len(batch.values)} values"
+        )
+    counts = array("i", counts_in)  # each ≤ total, which the message size bounds
+    timestamps = array("q", batch.timestamps_ms)
+    values = array("d", batch.values)
+    lowest, highest = min(timestamps), max(timestamps)
+    if lowest < MIN_TS_MS or highest > now_ms + MAX_FUTURE_MS:
+        bad_ts = lowest if lowest < MIN_TS_MS else highest
+        raise fail(_series_of(counts, timestamps.index(bad_ts)), f"timestamp {bad_ts} ms is implausible (clock?)")
+    if total != len(keys):
+        _check_order(counts, timestamps, fail)
+    return DecodedBatch(agent_id, batch.seq, keys, counts, timestamps, values, lowest, highest)
 
 
-def _labels(fail: Callable[[str], BatchError], labels: object) -> tuple[tuple[str, str], ...]:
-    pairs = tuple((label.key, label.value) for label in labels)  # type: ignore[attr-defined]
-    if pairs in _checked_labels:
-        return pairs
-    previous = ""
-    for key, value in pairs:
-        if not _LABEL_KEY.fullmatch(key):
-            raise fail(f"label key {key!r} must match {_LABEL_KEY.pattern}")
-        if key <= previous:
-            raise fail(f"label keys must be unique and sorted ({previous!r} before {key!r})")
-        if len(value) > MAX_LABEL_VALUE:
-            raise fail(f"label {key!r} is longer than {MAX_LABEL_VALUE} characters")
-        previous = key
-    if len(_checked_labels) < MAX_CHECKED_LABELS:
-        _checked_labels.add(pairs)
-    return pairs
+def _check_order(counts: array, timestamps: array, fail: Callable[[int, str], BatchError]) -> None:
+    start = 0
+    for index, count in enumerate(counts):
+        if count > 1:
+            segment = timestamps[start : start + count]
+            if segment[-1] < segment[0] or (count > 2 and segment.tolist() != sorted(segment)):
+                raise fail(index, "timestamps are not in ascending order")
+        start += count
+
+
+def _series_of(counts: array, point: int) -> int:
+    """Index of the series that owns the point at flat position `point`."""
+    end = 0
+    for index, count in enumerate(counts):
+        end += count
+        if point < end:
+            return index
+    return len(counts) - 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import grpc
 from google.protobuf.message import DecodeError
 
-from collector.decode import BatchError, ContractError, check_hello, decode
+from collector.decode import BatchError, ContractError, SeriesChecker, check_hello, decode
 from collector.ingest import Ingest, StoreUnavailable, StreamState
 from collector.store import registry
 from collector.store.delivery import Delivery
@@ -193,6 +193,7 @@ class Gateway:
     ) -> None:
         """Take messages in order; raise Reject on the first that breaks the contract."""
         stream = StreamState()
+        series = SeriesChecker(devices)
         count = 0
         async for message in requests:
             count += 1
@@ -209,7 +210,7 @@ class Gateway:
                     await unacked.put((batch.seq, None))  # a resend of a stored batch: ack it again
                     continue
                 try:
-                    decoded = decode(agent_id, batch, devices, int(time.time() * 1000))
+                    decoded = decode(agent_id, batch, series, int(time.time() * 1000))
                 except BatchError as exc:
                     log.warning("rejected %s", exc)
                     raise Reject(grpc.StatusCode.INVALID_ARGUMENT, str(exc), ((REJECTED_SEQ_KEY, str(batch.seq)),)) from None

@@ -16,11 +16,12 @@ from array import array
 
 from sqlalchemy import Engine, select, update
 
-from collector.decode import DecodedBatch, SeriesKey
+from collector.decode import DecodedBatch
 from collector.store import schema
 from collector.store.blocks import Block
 from collector.store.delivery import Delivery
 from collector.store.dialect import insert
+from protos import serieskey
 
 
 def labels_json(labels: tuple[tuple[str, str], ...]) -> str:
@@ -30,7 +31,7 @@ def labels_json(labels: tuple[tuple[str, str], ...]) -> str:
 class MetricWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._series: dict[tuple[str, SeriesKey], int] = {}
+        self._series: dict[str, dict[str, int]] = {}  # agent id → series key → series id
         self._delivery: dict[str, Delivery] = {}
 
     def delivery(self, agent_id: str) -> Delivery:
@@ -73,7 +74,7 @@ class MetricWriter:
         deliveries: dict[str, Delivery] = {}
         points: dict[str, int] = {}
         rows = []
-        new_series: dict[tuple[str, SeriesKey], int] = {}
+        new_series: dict[str, dict[str, int]] = {}
         with self.engine.begin() as connection:
             for batch in batches:
                 delivery = deliveries.get(batch.agent_id)
@@ -113,23 +114,28 @@ class MetricWriter:
                 )
         # Only once committed: a rolled-back series id may be handed out again.
         self._delivery.update(deliveries)
-        self._series.update(new_series)
+        for agent_id, ids in new_series.items():
+            self._series.setdefault(agent_id, {}).update(ids)
         return stored
 
-    def _series_ids(self, connection, batch: DecodedBatch, new: dict[tuple[str, SeriesKey], int]) -> list[int]:  # type: ignore[no-untyped-def]
-        cache = self._series
-        agent_id = batch.agent_id
-        missing = [key for key in batch.keys if (agent_id, key) not in cache and (agent_id, key) not in new]
+    def _series_ids(self, connection, batch: DecodedBatch, new: dict[str, dict[str, int]]) -> list[int]:  # type: ignore[no-untyped-def]
+        known = self._series.get(batch.agent_id, {})
+        fresh = new.setdefault(batch.agent_id, {})
+        try:
+            return [known[key] for key in batch.keys]
+        except KeyError:
+            pass
+        missing = [key for key in batch.keys if key not in known and key not in fresh]
         if missing:
-            self._create_series(connection, agent_id, missing, new)
-        return [cache.get((agent_id, key)) or new[(agent_id, key)] for key in batch.keys]
+            self._create_series(connection, batch.agent_id, missing, fresh)
+        return [known.get(key) or fresh[key] for key in batch.keys]
 
-    def _create_series(self, connection, agent_id: str, keys: list[SeriesKey], new: dict[tuple[str, SeriesKey], int]) -> None:  # type: ignore[no-untyped-def]
+    def _create_series(self, connection, agent_id: str, keys: list[str], new: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
         series = schema.series
-        rows = {
-            (device, metric, labels_json(labels)): (device, metric, labels)
-            for device, metric, labels in keys
-        }
+        rows = {}
+        for key in keys:
+            device, metric, labels = serieskey.split(key)
+            rows[(device, metric, labels_json(labels))] = key
         connection.execute(
             insert(connection, series).on_conflict_do_nothing(),
             [{"agent_id": agent_id, "device_id": d, "metric": m, "labels": lj} for d, m, lj in rows],
@@ -145,5 +151,5 @@ class MetricWriter:
         for series_id, device, metric, labels in found:
             key = rows.get((device, metric, labels))
             if key is None:
-                key = (device, metric, tuple(tuple(pair) for pair in json.loads(labels)))
-            new[(agent_id, key)] = series_id
+                key = serieskey.join(device, metric, tuple((k, v) for k, v in json.loads(labels)))
+            new[key] = series_id

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from agent.buffer import DurableBuffer
 from agent.samples import NO_LABELS, Poll, labels
 from agent.sequence import SequenceAllocator
+from protos import serieskey
 from protos.vigil.v1 import agent_pb2 as pb
 
 
@@ -52,15 +53,12 @@ def test_points_are_grouped_into_series_with_packed_columns(tmp_path: Path) -> N
     assert seq == 1 and batcher.points == 0
     _, pending = _only(outbox)
     assert (pending.points, pending.min_ts_ms, pending.max_ts_ms) == (5, 1000, 2000)
-    series = [
-        (s.device, s.metric, [(l.key, l.value) for l in s.labels], list(s.timestamps_ms), list(s.values))
-        for s in pending.message.batch.series
-    ]
+    series = list(serieskey.iter_series(pending.message.batch))
     assert series == [  # first-seen order
-        ("h1", "net_recv_bits_per_second", [("interface", "eth0")], [1000, 2000], [1.0, 3.0]),
-        ("h1", "net_recv_bits_per_second", [("interface", "eth1")], [1000], [2.0]),
-        ("h1", "system_load1", [], [2000], [0.5]),
-        ("h2", "system_load1", [], [2000], [7.0]),
+        ("h1", "net_recv_bits_per_second", (("interface", "eth0"),), [1000, 2000], [1.0, 3.0]),
+        ("h1", "net_recv_bits_per_second", (("interface", "eth1"),), [1000], [2.0]),
+        ("h1", "system_load1", (), [2000], [0.5]),
+        ("h2", "system_load1", (), [2000], [7.0]),
     ]
 
 
@@ -70,8 +68,8 @@ def test_labels_are_encoded_sorted_by_key(tmp_path: Path) -> None:
     assert [k for k, _ in disk] == ["device", "fstype", "path"]
     batcher.add(Poll("h1", 1000, [("disk_used_percent", disk, 42.0)]))
     batcher.flush()
-    (series,) = _only(outbox)[1].message.batch.series
-    assert [(l.key, l.value) for l in series.labels] == [("device", "/dev/sda1"), ("fstype", "ext4"), ("path", "/")]
+    ((_, _, series_labels, _, _),) = serieskey.iter_series(_only(outbox)[1].message.batch)
+    assert series_labels == (("device", "/dev/sda1"), ("fstype", "ext4"), ("path", "/"))
 
 
 def test_empty_polls_and_empty_flushes_cost_nothing(tmp_path: Path) -> None:
@@ -125,9 +123,9 @@ def test_serialized_batch_round_trips(tmp_path: Path) -> None:
     assert decoded.WhichOneof("body") == "batch"
     assert decoded.batch.seq == 1
     assert before_ms <= decoded.batch.created_at_ms <= int(time.time() * 1000)
-    (series,) = decoded.batch.series
-    assert list(series.timestamps_ms) == [1_700_000_000_123, 1_700_000_030_123]
-    assert list(series.values) == [12.5, 99.75]
+    ((_, _, _, timestamps, values),) = serieskey.iter_series(decoded.batch)
+    assert timestamps == [1_700_000_000_123, 1_700_000_030_123]
+    assert values == [12.5, 99.75]
 
 
 def test_run_flushes_after_max_delay(tmp_path: Path) -> None:

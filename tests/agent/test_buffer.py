@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from agent.buffer import HEADER, DurableBuffer
+from protos import serieskey
 from protos.vigil.v1 import agent_pb2 as pb
 
 LOGGER = "vigil.agent.buffer"
@@ -37,11 +38,10 @@ def _payload(seq: int, samples: int = 20) -> bytes:
     message.batch.created_at_ms = BASE_TS_MS
     low, high = _ts(seq)
     step = (high - low) // max(samples - 1, 1)
-    series = message.batch.series.add(
-        device="host-1", metric="cpu_usage_percent",
-        timestamps_ms=[low + i * step for i in range(samples)], values=[float(seq * 100 + i) for i in range(samples)],
+    serieskey.add_series(
+        message.batch, "host-1", "cpu_usage_percent", (("cpu", str(seq)),),
+        [low + i * step for i in range(samples)], [float(seq * 100 + i) for i in range(samples)],
     )
-    series.labels.add(key="cpu", value=str(seq))
     return message.SerializeToString()
 
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from collector.store import database, queries, schema
+from protos import serieskey
 from protos.vigil.v1 import agent_pb2 as pb
 from tests.peers.vigil import REPO, Agent, Collector, wait_until
 
@@ -153,7 +154,7 @@ async def _raw_stream(pki: Path, port: int, agent_id: str, messages: list[bytes]
 def _batch(seq: int, timestamps: list[int], values: list[float]) -> bytes:
     message = pb.AgentMessage()
     message.batch.seq = seq
-    message.batch.series.add(device="sw1", metric="cpu_usage_percent", timestamps_ms=timestamps, values=values)
+    serieskey.add_series(message.batch, "sw1", "cpu_usage_percent", (), timestamps, values)
     return message.SerializeToString()
 
 
@@ -166,7 +167,7 @@ def test_malformed_messages_are_rejected_while_another_agent_streams(tmp_path: P
 
         mismatched = asyncio.run(_raw_stream(pki, collector.port, "agent-b", [_batch(1, [now, now + 1], [1.0])]))
         assert mismatched.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert "agent agent-b: batch 1: series[0] (sw1/cpu_usage_percent): 2 timestamps but 1 values" in mismatched.details()
+        assert "agent agent-b: batch 1: point counts add up to 2, but there are 2 timestamps and 1 values" in mismatched.details()
         assert ("vigil-rejected-seq", "1") in tuple(mismatched.trailing_metadata() or ())
 
         garbage = asyncio.run(_raw_stream(pki, collector.port, "agent-b", [b"\xff\xff\xff\x0f not protobuf"]))

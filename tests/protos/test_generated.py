@@ -29,16 +29,20 @@ def test_generated_modules_import_as_protos_package() -> None:
 def test_batch_round_trips_columnar_series() -> None:
     from protos.vigil.v1 import agent_pb2 as pb
 
+    from protos import serieskey
+
     message = pb.AgentMessage()
-    series = message.batch.series.add(device="d1", metric="cpu_usage_percent", timestamps_ms=[1, 2, 3], values=[0.5, 1.5, 2.5])
-    series.labels.add(key="cpu", value="cpu0")
+    serieskey.add_series(message.batch, "d1", "cpu_usage_percent", (("cpu", "cpu0"),), [1, 2, 3], [0.5, 1.5, 2.5])
+    serieskey.add_series(message.batch, "d1", "mem_used_percent", (), [2], [40.0])
     message.batch.seq = 7
     decoded = pb.AgentMessage.FromString(message.SerializeToString())
     assert decoded.WhichOneof("body") == "batch"
     assert decoded.batch.seq == 7
-    assert list(decoded.batch.series[0].timestamps_ms) == [1, 2, 3]
-    assert list(decoded.batch.series[0].values) == [0.5, 1.5, 2.5]
-    assert [(l.key, l.value) for l in decoded.batch.series[0].labels] == [("cpu", "cpu0")]
+    assert list(decoded.batch.point_counts) == [3, 1]
+    assert list(serieskey.iter_series(decoded.batch)) == [
+        ("d1", "cpu_usage_percent", (("cpu", "cpu0"),), [1, 2, 3], [0.5, 1.5, 2.5]),
+        ("d1", "mem_used_percent", (), [2], [40.0]),
+    ]
 
 
 def test_unknown_oneof_member_is_ignored_by_an_older_reader() -> None:

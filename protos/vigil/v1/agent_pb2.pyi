@@ -118,36 +118,20 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at_ms: _Optional[int] = ..., buffered_batches: _Optional[int] = ..., buffered_points: _Optional[int] = ..., dropped_points: _Optional[int] = ..., dropped_from_ms: _Optional[int] = ..., dropped_to_ms: _Optional[int] = ..., oldest_unacked_ts_ms: _Optional[int] = ..., buffered_bytes: _Optional[int] = ..., oldest_unacked_seq: _Optional[int] = ...) -> None: ...
 
 class MetricBatch(_message.Message):
-    __slots__ = ("seq", "series", "created_at_ms")
+    __slots__ = ("seq", "created_at_ms", "series_keys", "point_counts", "timestamps_ms", "values")
     SEQ_FIELD_NUMBER: _ClassVar[int]
-    SERIES_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
-    seq: int
-    series: _containers.RepeatedCompositeFieldContainer[Series]
-    created_at_ms: int
-    def __init__(self, seq: _Optional[int] = ..., series: _Optional[_Iterable[_Union[Series, _Mapping]]] = ..., created_at_ms: _Optional[int] = ...) -> None: ...
-
-class Series(_message.Message):
-    __slots__ = ("device", "metric", "labels", "timestamps_ms", "values")
-    DEVICE_FIELD_NUMBER: _ClassVar[int]
-    METRIC_FIELD_NUMBER: _ClassVar[int]
-    LABELS_FIELD_NUMBER: _ClassVar[int]
+    SERIES_KEYS_FIELD_NUMBER: _ClassVar[int]
+    POINT_COUNTS_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMPS_MS_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
-    device: str
-    metric: str
-    labels: _containers.RepeatedCompositeFieldContainer[Label]
+    seq: int
+    created_at_ms: int
+    series_keys: _containers.RepeatedScalarFieldContainer[str]
+    point_counts: _containers.RepeatedScalarFieldContainer[int]
     timestamps_ms: _containers.RepeatedScalarFieldContainer[int]
     values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, device: _Optional[str] = ..., metric: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[Label, _Mapping]]] = ..., timestamps_ms: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
-
-class Label(_message.Message):
-    __slots__ = ("key", "value")
-    KEY_FIELD_NUMBER: _ClassVar[int]
-    VALUE_FIELD_NUMBER: _ClassVar[int]
-    key: str
-    value: str
-    def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    def __init__(self, seq: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., series_keys: _Optional[_Iterable[str]] = ..., point_counts: _Optional[_Iterable[int]] = ..., timestamps_ms: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ("seq", "slow_down", "stored")

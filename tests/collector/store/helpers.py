@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from collector.decode import DecodedBatch, decode
+from collector.decode import DecodedBatch, SeriesChecker, decode
+from protos import serieskey
 from protos.vigil.v1 import agent_pb2 as pb
 
 T0 = 1_790_000_000_000 - 1_790_000_000_000 % 3_600_000  # an hour boundary in 2026
@@ -19,11 +20,9 @@ def batch(
     message = pb.MetricBatch(seq=seq)
     devices = set()
     for device, metric, labels, ts, values in series:
-        s = message.series.add(device=device, metric=metric, timestamps_ms=ts, values=values)
-        for key in sorted(labels):
-            s.labels.add(key=key, value=labels[key])
+        serieskey.add_series(message, device, metric, tuple(sorted(labels.items())), ts, values)
         devices.add(device)
-    return decode(agent_id, message, devices, now_ms=T0 + 86_400_000)
+    return decode(agent_id, message, SeriesChecker(devices), now_ms=T0 + 86_400_000)
 
 
 def hello(agent_id: str, *devices: str) -> pb.Hello:
