@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 
-from agent import __version__
+from agent import __version__, memory
 from agent.configfile import load_or_exit
 
 DEFAULT_CONFIG = "/etc/vigil/agent.yaml"
@@ -41,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "run" and argv is None:
+        memory.reexec_with_fixed_mmap_threshold()
     from agent import config as agent_config
 
     # `run` validates in a forked child: pydantic never loads into the running agent.
