@@ -157,3 +157,24 @@ def _logged_at(log: str, text: str) -> float:
     line = next(line for line in log.splitlines() if text in line)
     stamp = datetime.strptime(line.split(" ", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ")
     return stamp.timestamp()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc and /proc are Linux's")
+def test_run_reexecutes_itself_once_with_a_fixed_mmap_threshold_and_without_pyyaml(tmp_path: Path) -> None:
+    """agent/memory.py: same PID, same arguments, MALLOC_MMAP_THRESHOLD_ set; and PyYAML is not kept loaded."""
+    path = _config(tmp_path, GOOD)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIGIL_AGENT_CONFIG", "MALLOC_MMAP_THRESHOLD_")}
+    probe = "import sys, agent.main as m; r = m.main(); print('yaml' in sys.modules, flush=True); sys.exit(r)"
+    process = subprocess.Popen(
+        [sys.executable, "-c", probe, "run", "-c", str(path), "--duration", "1"],
+        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    environ = b""
+    deadline = time.monotonic() + 10
+    while b"MALLOC_MMAP_THRESHOLD_" not in environ and process.poll() is None and time.monotonic() < deadline:
+        environ = Path(f"/proc/{process.pid}/environ").read_bytes()
+        time.sleep(0.02)
+    out, err = process.communicate(timeout=30)
+    assert b"MALLOC_MMAP_THRESHOLD_=131072" in environ.split(b"\0"), err
+    assert process.returncode == 0, err
+    assert out.strip() == "False"
