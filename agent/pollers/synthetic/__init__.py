@@ -42,7 +42,6 @@ class SyntheticPoller:
         self.interval_s = config.interval
         self.timeout_s = config.timeout
         self._labels = label_sets(config.series)
-        self._offsets = [float(index) for index in range(config.series)]
 
     async def poll(self) -> Poll:
         return self.collect(int(time.time() * 1000))
@@ -50,7 +49,7 @@ class SyntheticPoller:
     def collect(self, ts_ms: int) -> Poll:
         """One poll stamped `ts_ms` (Unix ms UTC); a benchmark calls it to pre-build a backlog."""
         phase = (ts_ms % PERIOD_MS) / 1000.0
-        samples: list[Sample] = [(METRIC, labels, offset + phase) for labels, offset in zip(self._labels, self._offsets)]
+        samples: list[Sample] = [(METRIC, labels, index + phase) for index, labels in enumerate(self._labels)]
         return Poll(self.device_id, ts_ms, samples)
 
 
