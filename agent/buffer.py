@@ -56,6 +56,9 @@ class Entry:
     max_ts_ms: int
 
 
+DROP_LOG_INTERVAL_S = 60
+
+
 @dataclass(slots=True)
 class DropAccount:
     points: int = 0
@@ -82,6 +85,8 @@ class DurableBuffer:
         self.bytes = 0
         self.points = 0
         self.dropped = DropAccount()
+        self._unlogged = DropAccount()
+        self._drop_logged_at = -float("inf")
         self.damaged_bytes = 0
         self.changed = asyncio.Event()
         directory.mkdir(parents=True, exist_ok=True)
@@ -193,10 +198,27 @@ class DurableBuffer:
                 return
             self._release(seq)
             self.dropped.add(entry)
-            log.warning(
-                "buffer %s: dropped batch %d (%d points, %s)", "full" if too_big else "past max_age", seq, entry.points,
-                _range(entry.min_ts_ms, entry.max_ts_ms),
-            )
+            self._log_drop(seq, entry, "full" if too_big else "past max_age")
+
+    def _log_drop(self, seq: int, entry: Entry, why: str) -> None:
+        """The first drop at once, then at most one summary a minute: a long outage drops thousands.
+
+        The exact totals are never lost to this: they are in the heartbeat
+        and the vigil_buffer_dropped_* metrics.
+        """
+        self._unlogged.add(entry)
+        now = time.monotonic()
+        if now - self._drop_logged_at < DROP_LOG_INTERVAL_S:
+            return
+        unlogged, self._unlogged, self._drop_logged_at = self._unlogged, DropAccount(), now
+        if unlogged.batches == 1:
+            what = f"batch {seq} ({entry.points} points, {_range(entry.min_ts_ms, entry.max_ts_ms)})"
+        else:
+            what = f"{unlogged.batches} batches ({unlogged.points} points, {_range(unlogged.from_ms, unlogged.to_ms)})"
+        log.warning(
+            "buffer %s: dropped %s; %d points dropped since start; next report in %ds at most",
+            why, what, self.dropped.points, DROP_LOG_INTERVAL_S,
+        )
 
     # ------------------------------------------------------------- reading
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.buffer import HEADER, DurableBuffer
+from agent.buffer import DROP_LOG_INTERVAL_S, HEADER, DurableBuffer
 from protos import serieskey
 from protos.vigil.v1 import agent_pb2 as pb
 
@@ -310,8 +310,14 @@ def test_max_bytes_drops_oldest_first_and_accounts_for_it(tmp_path: Path, caplog
     assert dropped.points == sum(_points(seq) for seq in (1, 2, 3))
     assert (dropped.from_ms, dropped.to_ms) == (_ts(1)[0], _ts(3)[1])
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 3 and all("full" in m for m in warnings)
-    assert "dropped batch 1 " in warnings[0]
+    assert len(warnings) == 1  # the first drop; the next ones are summed up at most once a minute
+    assert "buffer full: dropped batch 1 " in warnings[0]
+    buffer._drop_logged_at -= DROP_LOG_INTERVAL_S  # a minute later
+    buffer.put(7, payloads[4], _points(7), *_ts(7))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert f"dropped 3 batches ({sum(_points(seq) for seq in (2, 3, 4))} points, " in warnings[1]
+    assert f"{buffer.dropped.points} points dropped since start" in warnings[1]
     buffer.close()
 
 
