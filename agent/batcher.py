@@ -44,6 +44,7 @@ class Batcher:
         self._timestamps = array("q")
         self._values = array("d")
         self._grouped = True               # every point's slot ≥ the previous point's
+        self._events: list[pb.Event] = []
 
     @property
     def points(self) -> int:
@@ -76,10 +77,19 @@ class Batcher:
         else:
             self._due.set()
 
+    def add_event(self, event: pb.Event) -> None:
+        """Send an event (a trap…) now: it closes the open batch, so it is on its way within the second."""
+        self._events.append(event)
+        if not self.points:
+            self._min_ts = self._max_ts = event.at_ms
+        self._min_ts = min(self._min_ts, event.at_ms)
+        self._max_ts = max(self._max_ts, event.at_ms)
+        self.flush()
+
     def flush(self) -> int | None:
         """Close the open batch, if any; return its sequence number."""
         points = self.points
-        if not points:
+        if not points and not self._events:
             return None
         message = pb.AgentMessage()
         batch = message.batch
@@ -99,6 +109,7 @@ class Batcher:
             timestamps, values = self._timestamps, self._values
             batch.timestamps_ms.extend([timestamps[i] for i in order])
             batch.values.extend([values[i] for i in order])
+        batch.events.extend(self._events)
         self._outbox.put(seq, message.SerializeToString(), points, self._min_ts, self._max_ts)
         del message, batch
         self._start_batch()

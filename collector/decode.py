@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protos import serieskey
 from protos.vigil.v1 import agent_pb2 as pb
@@ -111,6 +111,17 @@ def _key_problem(key: str, devices: set[str]) -> str:
     return ""
 
 
+@dataclass(slots=True, frozen=True)
+class DecodedEvent:
+    device: str
+    at_ms: int
+    source: str
+    name: str
+    severity: str
+    message: str
+    attributes: dict[str, str]
+
+
 @dataclass(slots=True)
 class DecodedBatch:
     agent_id: str
@@ -121,6 +132,7 @@ class DecodedBatch:
     values: array       # 'd'
     min_ts_ms: int
     max_ts_ms: int
+    events: list[DecodedEvent] = field(default_factory=list)
 
     @property
     def points(self) -> int:
@@ -132,9 +144,15 @@ def decode(agent_id: str, batch: pb.MetricBatch, series: SeriesChecker, now_ms: 
     where = f"agent {agent_id}: batch {batch.seq}"
     if batch.seq == 0:
         raise BatchError(f"{where}: seq must be 1 or more")
+    events = [_event(f"{where}: events[{index}]", event, series.devices, now_ms) for index, event in enumerate(batch.events)]
     keys = list(batch.series_keys)
     if not keys:
-        raise BatchError(f"{where}: no series")
+        if not events:
+            raise BatchError(f"{where}: no series and no events")
+        if batch.point_counts or batch.timestamps_ms or batch.values:
+            raise BatchError(f"{where}: points without series keys")
+        times = [event.at_ms for event in events]
+        return DecodedBatch(agent_id, batch.seq, [], array("i"), array("q"), array("d"), min(times), max(times), events)
 
     def fail(index: int, problem: str) -> BatchError:
         try:
@@ -167,7 +185,41 @@ def decode(agent_id: str, batch: pb.MetricBatch, series: SeriesChecker, now_ms: 
         raise fail(_series_of(counts, timestamps.index(bad_ts)), f"timestamp {bad_ts} ms is implausible (clock?)")
     if total != len(keys):
         _check_order(counts, timestamps, fail)
-    return DecodedBatch(agent_id, batch.seq, keys, counts, timestamps, values, lowest, highest)
+    return DecodedBatch(agent_id, batch.seq, keys, counts, timestamps, values, lowest, highest, events)
+
+
+SEVERITIES = ("info", "warning", "minor", "major", "critical")
+_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+MAX_EVENT_MESSAGE = 2000
+MAX_ATTRIBUTES = 64
+MAX_ATTRIBUTE_VALUE = 2000
+_ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,100}")  # names or numeric OIDs of trap varbinds
+
+
+def _event(where: str, event: pb.Event, devices: set[str], now_ms: int) -> DecodedEvent:
+    if event.device and event.device not in devices:
+        raise BatchError(f"{where}: device {event.device!r} was not declared in the hello")
+    if not _EVENT_NAME.fullmatch(event.name):
+        raise BatchError(f"{where}: name {event.name[:80]!r} must match {_EVENT_NAME.pattern}")
+    if not _EVENT_NAME.fullmatch(event.source):
+        raise BatchError(f"{where} ({event.name}): source {event.source[:80]!r} must match {_EVENT_NAME.pattern}")
+    if event.severity not in SEVERITIES:
+        raise BatchError(f"{where} ({event.name}): severity {event.severity[:20]!r} is not one of {', '.join(SEVERITIES)}")
+    if not MIN_TS_MS <= event.at_ms <= now_ms + MAX_FUTURE_MS:
+        raise BatchError(f"{where} ({event.name}): time {event.at_ms} ms is implausible (clock?)")
+    if len(event.message) > MAX_EVENT_MESSAGE:
+        raise BatchError(f"{where} ({event.name}): message is longer than {MAX_EVENT_MESSAGE} characters")
+    if len(event.attributes) > MAX_ATTRIBUTES:
+        raise BatchError(f"{where} ({event.name}): more than {MAX_ATTRIBUTES} attributes")
+    for key, value in event.attributes.items():
+        if not _ATTRIBUTE_KEY.fullmatch(key) or len(value) > MAX_ATTRIBUTE_VALUE:
+            raise BatchError(
+                f"{where} ({event.name}): attribute {key[:80]!r} needs a key matching {_ATTRIBUTE_KEY.pattern} "
+                f"and a value of at most {MAX_ATTRIBUTE_VALUE} characters"
+            )
+    return DecodedEvent(
+        event.device, event.at_ms, event.source, event.name, event.severity, event.message, dict(event.attributes)
+    )
 
 
 def _check_order(counts: array, timestamps: array, fail: Callable[[int, str], BatchError]) -> None:

@@ -1,4 +1,4 @@
-"""`vigil agents`, `vigil devices`, `vigil metrics`: the store, as tables."""
+"""`vigil agents`, `vigil devices`, `vigil metrics`, `vigil events`: the store, as tables."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def metrics_table(engine, args: argparse.Namespace) -> str:  # type: ignore[no-u
     until_ms = int(time.time() * 1000)
     since_ms = until_ms - int(args.since * 1000)
     ids = {s.series_id for s in series}
-    window = f"last {table._duration(args.since)}"
+    window = f"last {table.duration(args.since)}"
     title = f"{agent_id}/{device_id} — {window}, {'hourly rollups' if args.hourly else 'raw points'} (times UTC)"
     if args.hourly:
         rollups = queries.hourly(engine, ids, since_ms, until_ms)
@@ -165,4 +165,19 @@ def _hourly_points(series: list[queries.SeriesInfo], rollups: dict, limit: int) 
     return table.render(["HOUR", "LABELS", "MIN", "AVG", "MAX", "LAST", "POINTS"], body, right=(2, 3, 4, 5, 6))
 
 
-COMMANDS = {"agents": agents_table, "devices": devices_table, "metrics": metrics_table}
+def events_table(engine, args: argparse.Namespace) -> str:  # type: ignore[no-untyped-def]
+    since_ms = int((time.time() - args.since) * 1000)
+    rows = queries.events(
+        engine, since_ms, agent_id=args.agent or "", device_id=args.device or "",
+        min_severity=args.severity, limit=args.limit,
+    )
+    if not rows:
+        return f"No events in the last {table.duration(args.since)}."
+    body = [
+        [table.utc(r.at_ms), r.severity.upper(), r.customer or "-", r.agent_id, r.device_id or "(unknown)", r.name, r.message]
+        for r in rows
+    ]
+    return table.render(["TIME (UTC)", "SEVERITY", "CUSTOMER", "AGENT", "DEVICE", "EVENT", "MESSAGE"], body)
+
+
+COMMANDS = {"agents": agents_table, "devices": devices_table, "metrics": metrics_table, "events": events_table}

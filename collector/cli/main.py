@@ -32,7 +32,7 @@ def _duration_arg(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vigil",
-        description="Vigil engineer's CLI: look at agents, devices and metrics; make certificates; run the demo.",
+        description="Vigil engineer's CLI: look at agents, devices, metrics and events; make certificates; run the demo.",
         epilog="Run `vigil demo --duration 15` for a first look.",
     )
     parser.add_argument("--version", action="version", version=f"vigil {__version__}")
@@ -51,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--since", type=_duration_arg, default=3600.0, help="how far back: 15m, 1h, 7d (default 1h)")
     metrics.add_argument("--hourly", action="store_true", help="read hourly rollups instead of raw points")
     metrics.add_argument("--limit", type=int, default=20, help="points shown per series with --metric (default 20)")
+
+    events = commands.add_parser("events", help="what devices reported (SNMP traps…), newest first")
+    events.add_argument("--agent", help="only this agent's events")
+    events.add_argument("--device", help="only this device's events")
+    events.add_argument("--since", type=_duration_arg, default=86400.0, help="how far back: 15m, 1h, 7d (default 1d)")
+    events.add_argument("--severity", choices=("info", "warning", "minor", "major", "critical"), default="info",
+                        help="this severity and worse (default info: all)")
+    events.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
 
     certs = commands.add_parser("certs", help="development CA and certificates for mutual TLS")
     certs_commands = certs.add_subparsers(dest="certs_command", metavar="ACTION", required=True)

@@ -70,7 +70,7 @@ def value(metric: str, v: float) -> str:
     if metric.endswith("_celsius"):
         return f"{v:.1f} °C"
     if metric.endswith("_seconds"):
-        return _duration(v)
+        return duration(v)
     if metric.endswith("_per_second"):
         return f"{v:,.2f}/s"
     return f"{v:,.0f}" if v == int(v) and abs(v) < 1e15 else f"{v:,.3f}"
@@ -86,7 +86,7 @@ def _scaled(v: float, units: tuple[str, ...], step: int, suffix: str) -> str:
     return f"{number} {unit}{suffix}".replace("  ", " ").strip()
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.1f} ms"
     if seconds < 120:

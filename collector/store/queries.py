@@ -116,3 +116,27 @@ def totals(engine: Engine) -> tuple[int, int]:
     with engine.connect() as connection:
         points, batches = connection.execute(select(func.coalesce(func.sum(b.c.n_points), 0), func.count())).one()
     return int(points), int(batches)
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "minor": 2, "major": 3, "critical": 4}
+
+
+def events(
+    engine: Engine, since_ms: int, *, agent_id: str = "", device_id: str = "", min_severity: str = "info", limit: int = 50
+) -> list[Row]:
+    """The newest events since `since_ms` (newest first), with the customer and site of their agent."""
+    e, a = schema.events, schema.agents
+    severities = [name for name, rank in SEVERITY_RANK.items() if rank >= SEVERITY_RANK[min_severity]]
+    query = (
+        select(e, a.c.customer, a.c.site)
+        .join(a, a.c.agent_id == e.c.agent_id, isouter=True)
+        .where(e.c.at_ms >= since_ms, e.c.severity.in_(severities))
+        .order_by(e.c.at_ms.desc(), e.c.event_id.desc())
+        .limit(limit)
+    )
+    if agent_id:
+        query = query.where(e.c.agent_id == agent_id)
+    if device_id:
+        query = query.where(e.c.device_id == device_id)
+    with engine.connect() as connection:
+        return connection.execute(query).all()

@@ -104,7 +104,7 @@ def roll_up(engine: Engine, max_blocks: int = 500, max_points: int = 100_000) ->
 
 
 def expire(engine: Engine, now_ms: int, raw_retention_ms: int, rollup_retention_ms: int) -> tuple[int, int]:
-    """Delete raw blocks past retention (only once rolled up) and rollups past theirs."""
+    """Delete raw blocks past retention (only once rolled up), rollups and events past theirs."""
     blocks, rollups, cursors = schema.point_blocks, schema.rollups_hourly, schema.cursors
     with engine.begin() as connection:
         position = connection.execute(select(cursors.c.position).where(cursors.c.name == CURSOR)).scalar() or 0
@@ -112,4 +112,7 @@ def expire(engine: Engine, now_ms: int, raw_retention_ms: int, rollup_retention_
             delete(blocks).where(blocks.c.max_ts_ms < now_ms - raw_retention_ms, blocks.c.block_id <= position)
         ).rowcount
         hourly = connection.execute(delete(rollups).where(rollups.c.hour_ms < now_ms - rollup_retention_ms)).rowcount
+        # Events live as long as the rollups: the reports that cite them read months back.
+        events = schema.events
+        connection.execute(delete(events).where(events.c.at_ms < now_ms - rollup_retention_ms))
     return raw, hourly

@@ -127,6 +127,27 @@ rollups_hourly = Table(
     Column("last_ts_ms", BigInteger, nullable=False),
 )
 
+# Things that happened rather than were measured (SNMP traps…), stored in
+# the same transaction as the batch that carried them, so they are
+# exactly-once like points. Kept as long as hourly rollups: reports cite them.
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", BigId, primary_key=True, autoincrement=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),          # the batch that carried it
+    Column("device_id", String(64), nullable=False),    # "" when the sender is not a configured device
+    Column("at_ms", BigInteger, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("attributes", Text, nullable=False, server_default="{}"),  # JSON object
+    Index(None, "at_ms"),
+    Index(None, "agent_id", "device_id", "at_ms"),
+)
+
 # Named positions of background jobs (e.g. the rollup job's last block id),
 # updated in the same transaction as the job's output.
 cursors = Table(

@@ -16,7 +16,7 @@ from array import array
 
 from sqlalchemy import Engine, select, update
 
-from collector.decode import DecodedBatch
+from collector.decode import DecodedBatch, DecodedEvent
 from collector.store import schema
 from collector.store.blocks import Block
 from collector.store.delivery import Delivery
@@ -26,6 +26,14 @@ from protos import serieskey
 
 def labels_json(labels: tuple[tuple[str, str], ...]) -> str:
     return json.dumps([list(pair) for pair in labels], ensure_ascii=False, separators=(",", ":"))
+
+
+def _event_row(batch: DecodedBatch, event: DecodedEvent, now_ms: int) -> dict[str, object]:
+    return {
+        "agent_id": batch.agent_id, "seq": batch.seq, "device_id": event.device, "at_ms": event.at_ms,
+        "received_ms": now_ms, "source": event.source, "name": event.name, "severity": event.severity,
+        "message": event.message, "attributes": json.dumps(event.attributes, ensure_ascii=False, sort_keys=True),
+    }
 
 
 class MetricWriter:
@@ -74,6 +82,7 @@ class MetricWriter:
         deliveries: dict[str, Delivery] = {}
         points: dict[str, int] = {}
         rows = []
+        event_rows: list[dict[str, object]] = []
         new_series: dict[str, dict[str, int]] = {}
         with self.engine.begin() as connection:
             for batch in batches:
@@ -96,11 +105,14 @@ class MetricWriter:
                         **block.pack(),
                     }
                 )
+                event_rows.extend(_event_row(batch, event, now_ms) for event in batch.events)
                 delivery.add(batch.seq)
                 points[batch.agent_id] = points.get(batch.agent_id, 0) + batch.points
                 stored.append(True)
             if rows:
                 connection.execute(schema.point_blocks.insert(), rows)
+            if event_rows:
+                connection.execute(schema.events.insert(), event_rows)
             agents = schema.agents
             for agent_id, count in points.items():
                 connection.execute(

@@ -154,3 +154,19 @@ def test_run_flushes_after_max_delay(tmp_path: Path) -> None:
 
     for delay in asyncio.run(scenario()):
         assert 0.045 <= delay < 1.0
+
+
+def test_an_event_closes_the_open_batch_at_once(tmp_path: Path) -> None:
+    batcher, outbox = _batcher(tmp_path)
+    batcher.add(Poll("sw1", 1000, [("net_oper_up", labels(interface="ge0/1"), 1.0)]))
+    batcher.add_event(pb.Event(device="sw1", at_ms=1500, source="snmp_trap", name="link_down", severity="major"))
+    _, pending = _only(outbox)
+    assert (pending.points, pending.min_ts_ms, pending.max_ts_ms) == (1, 1000, 1500)
+    assert [e.name for e in pending.message.batch.events] == ["link_down"]
+    assert batcher.points == 0
+
+    batcher.add_event(pb.Event(device="", at_ms=2000, source="snmp_trap", name="cold_start", severity="warning"))
+    (_, first), (_, second) = _all(outbox)
+    assert (second.points, second.min_ts_ms, second.max_ts_ms) == (0, 2000, 2000)
+    assert list(second.message.batch.series_keys) == [] and second.message.batch.events[0].name == "cold_start"
+    assert batcher.flush() is None  # nothing left open

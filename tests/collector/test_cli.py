@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from collector.cli import table
 from collector.cli.main import main
 from collector.store import database, registry
 from collector.store.writer import MetricWriter
+from protos.vigil.v1 import agent_pb2 as pb
 from tests.collector.store.helpers import T0, batch, hello
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,8 +105,35 @@ def test_certs_init_and_agent(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "a2"
 
 
+def test_events_newest_first_filtered_by_severity_and_device(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    engine = database.open_store(url)
+    registry.register(engine, hello("a1", "sw1", "ups1"), "peer", T0)
+    now = int(time.time() * 1000)
+    events = [
+        pb.Event(device="sw1", at_ms=now - 60_000, source="snmp_trap", name="link_down", severity="major", message="ge0/1 down"),
+        pb.Event(device="ups1", at_ms=now - 30_000, source="snmp_trap", name="ups_on_battery", severity="critical",
+                 message="UPS 市电中断, on battery"),
+        pb.Event(device="", at_ms=now - 7 * 86_400_000, source="snmp_trap", name="cold_start", severity="warning", message="old"),
+    ]
+    MetricWriter(engine).write([batch("a1", 1, [], events, now_ms=now)], now)
+    engine.dispose()
+
+    assert main(["--db", url, "events"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["TIME", "(UTC)", "SEVERITY", "CUSTOMER"]
+    assert "ups_on_battery" in lines[2] and "UPS 市电中断, on battery" in lines[2]  # newest first
+    assert "link_down" in lines[3] and len(lines) == 4  # the week-old one is outside the default day
+    assert main(["--db", url, "events", "--severity", "critical"]) == 0
+    assert "link_down" not in capsys.readouterr().out
+    assert main(["--db", url, "events", "--device", "sw1", "--since", "30d"]) == 0
+    assert "ups_on_battery" not in capsys.readouterr().out
+    assert main(["--db", url, "events", "--since", "30d", "--device", "nope"]) == 0
+    assert "No events in the last 30d 0h 0m." in capsys.readouterr().out
+
+
 def test_help_lists_the_commands() -> None:
     result = subprocess.run([sys.executable, "-m", "collector.cli.main", "--help"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode == 0
-    for command in ("agents", "devices", "metrics", "certs", "demo"):
+    for command in ("agents", "devices", "metrics", "events", "certs", "demo"):
         assert command in result.stdout

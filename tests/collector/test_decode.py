@@ -142,3 +142,40 @@ def test_a_bad_hello_names_the_field(change, message) -> None:  # type: ignore[n
     change(hello)
     with pytest.raises(ContractError, match=re.escape(message)):
         check_hello(hello)
+
+
+def _event(**fields) -> pb.Event:  # type: ignore[no-untyped-def]
+    values = {"device": "sw1", "at_ms": NOW, "source": "snmp_trap", "name": "link_down", "severity": "major", "message": "ge0/1 down"}
+    values.update(fields)
+    return pb.Event(**values)
+
+
+def test_a_batch_of_events_only_decodes_with_their_time_range() -> None:
+    batch = pb.MetricBatch(seq=3, events=[_event(at_ms=NOW - 10), _event(device="", name="cold_start", at_ms=NOW)])
+    decoded = _decode("a1", batch, {"sw1"})
+    assert (decoded.points, decoded.keys, decoded.min_ts_ms, decoded.max_ts_ms) == (0, [], NOW - 10, NOW)
+    assert [(e.device, e.name) for e in decoded.events] == [("sw1", "link_down"), ("", "cold_start")]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"device": "sw9"}, "events[0]: device 'sw9' was not declared in the hello"),
+        ({"name": "Link Down"}, "events[0]: name 'Link Down' must match"),
+        ({"severity": "fatal"}, "events[0] (link_down): severity 'fatal' is not one of info, warning, minor, major, critical"),
+        ({"at_ms": 5}, "events[0] (link_down): time 5 ms is implausible"),
+        ({"message": "x" * 3000}, "message is longer than 2000 characters"),
+        ({"attributes": {"bad key!": "v"}}, "attribute 'bad key!' needs a key matching"),
+    ],
+)
+def test_malformed_events_are_named(fields, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BatchError) as error:
+        _decode("a1", pb.MetricBatch(seq=3, events=[_event(**fields)]), {"sw1"})
+    assert str(error.value).startswith("agent a1: batch 3: ")
+    assert message in str(error.value)
+
+
+def test_points_without_keys_are_refused() -> None:
+    batch = pb.MetricBatch(seq=3, events=[_event()], timestamps_ms=[NOW], values=[1.0])
+    with pytest.raises(BatchError, match="points without series keys"):
+        _decode("a1", batch, {"sw1"})

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprotos/vigil/v1/agent.proto\x12\x08vigil.v1\"\x94\x02\n\x0c\x41gentMessage\x12 \n\x05hello\x18\x01 \x01(\x0b\x32\x0f.vigil.v1.HelloH\x00\x12&\n\x05\x62\x61tch\x18\x02 \x01(\x0b\x32\x15.vigil.v1.MetricBatchH\x00\x12(\n\theartbeat\x18\x03 \x01(\x0b\x32\x13.vigil.v1.HeartbeatH\x00\x12\x33\n\x0fplaybook_output\x18\x04 \x01(\x0b\x32\x18.vigil.v1.PlaybookOutputH\x00\x12\x31\n\x0e\x63ommand_result\x18\x05 \x01(\x0b\x32\x17.vigil.v1.CommandResultH\x00\x12 \n\x05\x65vent\x18\n \x01(\x0b\x32\x0f.vigil.v1.EventH\x00\x42\x06\n\x04\x62ody\"\x84\x01\n\x10\x43ollectorMessage\x12$\n\x07welcome\x18\x01 \x01(\x0b\x32\x11.vigil.v1.WelcomeH\x00\x12\x1c\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\r.vigil.v1.AckH\x00\x12$\n\x07\x63ommand\x18\x03 \x01(\x0b\x32\x11.vigil.v1.CommandH\x00\x42\x06\n\x04\x62ody\"\xc9\x01\n\x05Hello\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x02 \x01(\t\x12\x0c\n\x04site\x18\x03 \x01(\t\x12\x15\n\ragent_version\x18\x04 \x01(\t\x12\x10\n\x08protocol\x18\x05 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x06 \x03(\t\x12!\n\x07\x64\x65vices\x18\x07 \x03(\x0b\x32\x10.vigil.v1.Device\x12\x10\n\x08hostname\x18\x08 \x01(\t\x12\x1a\n\x12oldest_unacked_seq\x18\t \x01(\x04\"\xc1\x01\n\x06\x44\x65vice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\x10\n\x08platform\x18\x05 \x01(\t\x12\x0f\n\x07pollers\x18\x06 \x03(\t\x12,\n\x06labels\x18\x07 \x03(\x0b\x32\x1c.vigil.v1.Device.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x99\x01\n\x07Welcome\x12\x14\n\x0c\x63ollector_id\x18\x01 \x01(\t\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x17\n\x0flast_stored_seq\x18\x03 \x01(\x04\x12\x1c\n\x14heartbeat_interval_s\x18\x04 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x05 \x01(\r\x12\x14\n\x0cstored_above\x18\x06 \x03(\x04\"\xec\x01\n\tHeartbeat\x12\x12\n\nsent_at_ms\x18\x01 \x01(\x03\x12\x18\n\x10\x62uffered_batches\x18\x02 \x01(\x04\x12\x17\n\x0f\x62uffered_points\x18\x03 \x01(\x04\x12\x16\n\x0e\x64ropped_points\x18\x04 \x01(\x04\x12\x17\n\x0f\x64ropped_from_ms\x18\x05 \x01(\x03\x12\x15\n\rdropped_to_ms\x18\x06 \x01(\x03\x12\x1c\n\x14oldest_unacked_ts_ms\x18\x07 \x01(\x03\x12\x16\n\x0e\x62uffered_bytes\x18\x08 \x01(\x04\x12\x1a\n\x12oldest_unacked_seq\x18\t \x01(\x04\"\x91\x01\n\x0bMetricBatch\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12\x13\n\x0bseries_keys\x18\x04 \x03(\t\x12\x14\n\x0cpoint_counts\x18\x05 \x03(\r\x12\x15\n\rtimestamps_ms\x18\x06 \x03(\x03\x12\x0e\n\x06values\x18\x07 \x03(\x01J\x04\x08\x02\x10\x03R\x06series\"5\n\x03\x41\x63k\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x11\n\tslow_down\x18\x02 \x01(\x08\x12\x0e\n\x06stored\x18\x03 \x03(\x04\"\x1d\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\">\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\" \n\x0ePlaybookOutput\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"\x9c\x01\n\x05\x45vent\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\r\n\x05\x61t_ms\x18\x03 \x01(\x03\x12\x33\n\nattributes\x18\x04 \x03(\x0b\x32\x1f.vigil.v1.Event.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32Q\n\x0c\x41gentGateway\x12\x41\n\x07\x43onnect\x12\x16.vigil.v1.AgentMessage\x1a\x1a.vigil.v1.CollectorMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprotos/vigil/v1/agent.proto\x12\x08vigil.v1\"\xff\x01\n\x0c\x41gentMessage\x12 \n\x05hello\x18\x01 \x01(\x0b\x32\x0f.vigil.v1.HelloH\x00\x12&\n\x05\x62\x61tch\x18\x02 \x01(\x0b\x32\x15.vigil.v1.MetricBatchH\x00\x12(\n\theartbeat\x18\x03 \x01(\x0b\x32\x13.vigil.v1.HeartbeatH\x00\x12\x33\n\x0fplaybook_output\x18\x04 \x01(\x0b\x32\x18.vigil.v1.PlaybookOutputH\x00\x12\x31\n\x0e\x63ommand_result\x18\x05 \x01(\x0b\x32\x17.vigil.v1.CommandResultH\x00\x42\x06\n\x04\x62odyJ\x04\x08\n\x10\x0bR\x05\x65vent\"\x84\x01\n\x10\x43ollectorMessage\x12$\n\x07welcome\x18\x01 \x01(\x0b\x32\x11.vigil.v1.WelcomeH\x00\x12\x1c\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\r.vigil.v1.AckH\x00\x12$\n\x07\x63ommand\x18\x03 \x01(\x0b\x32\x11.vigil.v1.CommandH\x00\x42\x06\n\x04\x62ody\"\xc9\x01\n\x05Hello\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x02 \x01(\t\x12\x0c\n\x04site\x18\x03 \x01(\t\x12\x15\n\ragent_version\x18\x04 \x01(\t\x12\x10\n\x08protocol\x18\x05 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x06 \x03(\t\x12!\n\x07\x64\x65vices\x18\x07 \x03(\x0b\x32\x10.vigil.v1.Device\x12\x10\n\x08hostname\x18\x08 \x01(\t\x12\x1a\n\x12oldest_unacked_seq\x18\t \x01(\x04\"\xc1\x01\n\x06\x44\x65vice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\x10\n\x08platform\x18\x05 \x01(\t\x12\x0f\n\x07pollers\x18\x06 \x03(\t\x12,\n\x06labels\x18\x07 \x03(\x0b\x32\x1c.vigil.v1.Device.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x99\x01\n\x07Welcome\x12\x14\n\x0c\x63ollector_id\x18\x01 \x01(\t\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x17\n\x0flast_stored_seq\x18\x03 \x01(\x04\x12\x1c\n\x14heartbeat_interval_s\x18\x04 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x05 \x01(\r\x12\x14\n\x0cstored_above\x18\x06 \x03(\x04\"\xec\x01\n\tHeartbeat\x12\x12\n\nsent_at_ms\x18\x01 \x01(\x03\x12\x18\n\x10\x62uffered_batches\x18\x02 \x01(\x04\x12\x17\n\x0f\x62uffered_points\x18\x03 \x01(\x04\x12\x16\n\x0e\x64ropped_points\x18\x04 \x01(\x04\x12\x17\n\x0f\x64ropped_from_ms\x18\x05 \x01(\x03\x12\x15\n\rdropped_to_ms\x18\x06 \x01(\x03\x12\x1c\n\x14oldest_unacked_ts_ms\x18\x07 \x01(\x03\x12\x16\n\x0e\x62uffered_bytes\x18\x08 \x01(\x04\x12\x1a\n\x12oldest_unacked_seq\x18\t \x01(\x04\"\xb2\x01\n\x0bMetricBatch\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x15\n\rcreated_at_ms\x18\x03 \x01(\x03\x12\x13\n\x0bseries_keys\x18\x04 \x03(\t\x12\x14\n\x0cpoint_counts\x18\x05 \x03(\r\x12\x15\n\rtimestamps_ms\x18\x06 \x03(\x03\x12\x0e\n\x06values\x18\x07 \x03(\x01\x12\x1f\n\x06\x65vents\x18\x08 \x03(\x0b\x32\x0f.vigil.v1.EventJ\x04\x08\x02\x10\x03R\x06series\"\xcf\x01\n\x05\x45vent\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\r\n\x05\x61t_ms\x18\x02 \x01(\x03\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x10\n\x08severity\x18\x05 \x01(\t\x12\x0f\n\x07message\x18\x06 \x01(\t\x12\x33\n\nattributes\x18\x07 \x03(\x0b\x32\x1f.vigil.v1.Event.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"5\n\x03\x41\x63k\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x11\n\tslow_down\x18\x02 \x01(\x08\x12\x0e\n\x06stored\x18\x03 \x03(\x04\"\x1d\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\">\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\" \n\x0ePlaybookOutput\x12\x0e\n\x06run_id\x18\x01 \x01(\t2Q\n\x0c\x41gentGateway\x12\x41\n\x07\x43onnect\x12\x16.vigil.v1.AgentMessage\x1a\x1a.vigil.v1.CollectorMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,33 +36,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENT_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_EVENT_ATTRIBUTESENTRY']._serialized_options = b'8\001'
   _globals['_AGENTMESSAGE']._serialized_start=42
-  _globals['_AGENTMESSAGE']._serialized_end=318
-  _globals['_COLLECTORMESSAGE']._serialized_start=321
-  _globals['_COLLECTORMESSAGE']._serialized_end=453
-  _globals['_HELLO']._serialized_start=456
-  _globals['_HELLO']._serialized_end=657
-  _globals['_DEVICE']._serialized_start=660
-  _globals['_DEVICE']._serialized_end=853
-  _globals['_DEVICE_LABELSENTRY']._serialized_start=808
-  _globals['_DEVICE_LABELSENTRY']._serialized_end=853
-  _globals['_WELCOME']._serialized_start=856
-  _globals['_WELCOME']._serialized_end=1009
-  _globals['_HEARTBEAT']._serialized_start=1012
-  _globals['_HEARTBEAT']._serialized_end=1248
-  _globals['_METRICBATCH']._serialized_start=1251
-  _globals['_METRICBATCH']._serialized_end=1396
-  _globals['_ACK']._serialized_start=1398
-  _globals['_ACK']._serialized_end=1451
-  _globals['_COMMAND']._serialized_start=1453
-  _globals['_COMMAND']._serialized_end=1482
-  _globals['_COMMANDRESULT']._serialized_start=1484
-  _globals['_COMMANDRESULT']._serialized_end=1546
-  _globals['_PLAYBOOKOUTPUT']._serialized_start=1548
-  _globals['_PLAYBOOKOUTPUT']._serialized_end=1580
-  _globals['_EVENT']._serialized_start=1583
-  _globals['_EVENT']._serialized_end=1739
-  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_start=1690
-  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_end=1739
-  _globals['_AGENTGATEWAY']._serialized_start=1741
-  _globals['_AGENTGATEWAY']._serialized_end=1822
+  _globals['_AGENTMESSAGE']._serialized_end=297
+  _globals['_COLLECTORMESSAGE']._serialized_start=300
+  _globals['_COLLECTORMESSAGE']._serialized_end=432
+  _globals['_HELLO']._serialized_start=435
+  _globals['_HELLO']._serialized_end=636
+  _globals['_DEVICE']._serialized_start=639
+  _globals['_DEVICE']._serialized_end=832
+  _globals['_DEVICE_LABELSENTRY']._serialized_start=787
+  _globals['_DEVICE_LABELSENTRY']._serialized_end=832
+  _globals['_WELCOME']._serialized_start=835
+  _globals['_WELCOME']._serialized_end=988
+  _globals['_HEARTBEAT']._serialized_start=991
+  _globals['_HEARTBEAT']._serialized_end=1227
+  _globals['_METRICBATCH']._serialized_start=1230
+  _globals['_METRICBATCH']._serialized_end=1408
+  _globals['_EVENT']._serialized_start=1411
+  _globals['_EVENT']._serialized_end=1618
+  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_start=1569
+  _globals['_EVENT_ATTRIBUTESENTRY']._serialized_end=1618
+  _globals['_ACK']._serialized_start=1620
+  _globals['_ACK']._serialized_end=1673
+  _globals['_COMMAND']._serialized_start=1675
+  _globals['_COMMAND']._serialized_end=1704
+  _globals['_COMMANDRESULT']._serialized_start=1706
+  _globals['_COMMANDRESULT']._serialized_end=1768
+  _globals['_PLAYBOOKOUTPUT']._serialized_start=1770
+  _globals['_PLAYBOOKOUTPUT']._serialized_end=1802
+  _globals['_AGENTGATEWAY']._serialized_start=1804
+  _globals['_AGENTGATEWAY']._serialized_end=1885
 # @@protoc_insertion_point(module_scope)

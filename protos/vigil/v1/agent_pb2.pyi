@@ -7,20 +7,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AgentMessage(_message.Message):
-    __slots__ = ("hello", "batch", "heartbeat", "playbook_output", "command_result", "event")
+    __slots__ = ("hello", "batch", "heartbeat", "playbook_output", "command_result")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     PLAYBOOK_OUTPUT_FIELD_NUMBER: _ClassVar[int]
     COMMAND_RESULT_FIELD_NUMBER: _ClassVar[int]
-    EVENT_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     batch: MetricBatch
     heartbeat: Heartbeat
     playbook_output: PlaybookOutput
     command_result: CommandResult
-    event: Event
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., batch: _Optional[_Union[MetricBatch, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., playbook_output: _Optional[_Union[PlaybookOutput, _Mapping]] = ..., command_result: _Optional[_Union[CommandResult, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., batch: _Optional[_Union[MetricBatch, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., playbook_output: _Optional[_Union[PlaybookOutput, _Mapping]] = ..., command_result: _Optional[_Union[CommandResult, _Mapping]] = ...) -> None: ...
 
 class CollectorMessage(_message.Message):
     __slots__ = ("welcome", "ack", "command")
@@ -118,20 +116,47 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at_ms: _Optional[int] = ..., buffered_batches: _Optional[int] = ..., buffered_points: _Optional[int] = ..., dropped_points: _Optional[int] = ..., dropped_from_ms: _Optional[int] = ..., dropped_to_ms: _Optional[int] = ..., oldest_unacked_ts_ms: _Optional[int] = ..., buffered_bytes: _Optional[int] = ..., oldest_unacked_seq: _Optional[int] = ...) -> None: ...
 
 class MetricBatch(_message.Message):
-    __slots__ = ("seq", "created_at_ms", "series_keys", "point_counts", "timestamps_ms", "values")
+    __slots__ = ("seq", "created_at_ms", "series_keys", "point_counts", "timestamps_ms", "values", "events")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     SERIES_KEYS_FIELD_NUMBER: _ClassVar[int]
     POINT_COUNTS_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMPS_MS_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     seq: int
     created_at_ms: int
     series_keys: _containers.RepeatedScalarFieldContainer[str]
     point_counts: _containers.RepeatedScalarFieldContainer[int]
     timestamps_ms: _containers.RepeatedScalarFieldContainer[int]
     values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, seq: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., series_keys: _Optional[_Iterable[str]] = ..., point_counts: _Optional[_Iterable[int]] = ..., timestamps_ms: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[Event]
+    def __init__(self, seq: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., series_keys: _Optional[_Iterable[str]] = ..., point_counts: _Optional[_Iterable[int]] = ..., timestamps_ms: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
+
+class Event(_message.Message):
+    __slots__ = ("device", "at_ms", "source", "name", "severity", "message", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    at_ms: int
+    source: str
+    name: str
+    severity: str
+    message: str
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, device: _Optional[str] = ..., at_ms: _Optional[int] = ..., source: _Optional[str] = ..., name: _Optional[str] = ..., severity: _Optional[str] = ..., message: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ("seq", "slow_down", "stored")
@@ -164,22 +189,3 @@ class PlaybookOutput(_message.Message):
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     def __init__(self, run_id: _Optional[str] = ...) -> None: ...
-
-class Event(_message.Message):
-    __slots__ = ("device", "kind", "at_ms", "attributes")
-    class AttributesEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-    DEVICE_FIELD_NUMBER: _ClassVar[int]
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    AT_MS_FIELD_NUMBER: _ClassVar[int]
-    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
-    device: str
-    kind: str
-    at_ms: int
-    attributes: _containers.ScalarMap[str, str]
-    def __init__(self, device: _Optional[str] = ..., kind: _Optional[str] = ..., at_ms: _Optional[int] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...

@@ -15,14 +15,16 @@ def batch(
     agent_id: str,
     seq: int,
     series: Sequence[tuple[str, str, dict[str, str], Sequence[int], Sequence[float]]],
+    events: Sequence[pb.Event] = (),
+    now_ms: int = T0 + 86_400_000,
 ) -> DecodedBatch:
     """series: (device, metric, labels, timestamps_ms, values)."""
-    message = pb.MetricBatch(seq=seq)
-    devices = set()
+    message = pb.MetricBatch(seq=seq, events=events)
+    devices = {event.device for event in events}
     for device, metric, labels, ts, values in series:
         serieskey.add_series(message, device, metric, tuple(sorted(labels.items())), ts, values)
         devices.add(device)
-    return decode(agent_id, message, SeriesChecker(devices), now_ms=T0 + 86_400_000)
+    return decode(agent_id, message, SeriesChecker(devices), now_ms=now_ms)
 
 
 def hello(agent_id: str, *devices: str) -> pb.Hello:

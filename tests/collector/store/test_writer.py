@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from collector.store import database, registry, schema
 from collector.store.writer import MetricWriter
+from protos.vigil.v1 import agent_pb2 as pb
 from tests.collector.store.helpers import T0, batch, hello
 
 
@@ -87,4 +90,32 @@ def test_failed_transaction_stores_nothing_and_keeps_cache_clean(store_url: str)
 
         block = Block.unpack(c.execute(select(schema.point_blocks)).one())
     assert set(block.series_ids) <= series_ids
+    engine.dispose()
+
+
+def _trap(name: str, at_ms: int, device: str = "sw1") -> pb.Event:
+    return pb.Event(
+        device=device, at_ms=at_ms, source="snmp_trap", name=name, severity="major",
+        message=f"{name} on ge0/1 (端口1)", attributes={"trap_oid": "1.3.6.1.6.3.1.1.5.3", "if_index": "1"},
+    )
+
+
+def test_events_are_stored_once_with_their_batch_even_without_points(store_url: str) -> None:
+    engine = _setup(store_url)
+    writer = MetricWriter(engine)
+    writer.load_delivery("a1")
+    only_events = batch("a1", 1, [], [_trap("link_down", T0 + 500)])
+    mixed = batch("a1", 2, [("sw1", "cpu_usage_percent", {}, [T0 + 1000], [2.0])], [_trap("link_up", T0 + 900)])
+    assert (only_events.points, only_events.min_ts_ms) == (0, T0 + 500)
+    assert writer.write([only_events, mixed], T0 + 1000) == [True, True]
+    assert writer.write([only_events], T0 + 2000) == [False]  # a resend stores nothing twice
+    assert MetricWriter(engine).load_delivery("a1").watermark == 2
+    events = schema.events
+    with engine.connect() as c:
+        rows = c.execute(select(events.c.seq, events.c.device_id, events.c.name, events.c.message, events.c.attributes)
+                         .order_by(events.c.at_ms)).all()
+        assert c.execute(select(schema.agents.c.last_seq)).scalar() == 2
+    assert [(r.seq, r.device_id, r.name) for r in rows] == [(1, "sw1", "link_down"), (2, "sw1", "link_up")]
+    assert rows[0].message == "link_down on ge0/1 (端口1)"
+    assert json.loads(rows[0].attributes) == {"trap_oid": "1.3.6.1.6.3.1.1.5.3", "if_index": "1"}
     engine.dispose()
