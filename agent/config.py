@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
+from agent import pollers
 from agent.configfile import Bounds, Check, ConfigError, Duration, Size, load_model
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -147,8 +148,12 @@ class SnmpUser:
     priv_protocol: Literal["none", "des", "aes", "aes192", "aes256"] = "aes"
     priv_key: str = ""
     context: str = ""
+    # Receiving v3 *traps* (not informs) from a device needs its snmpEngineID, in hex.
+    engine_id: str = ""
 
     def __post_init__(self) -> None:
+        if self.engine_id and not re.fullmatch(r"(0x)?([0-9A-Fa-f]{2}){5,32}", self.engine_id):
+            raise ValueError("engine_id must be the device's snmpEngineID in hex (10–64 hex digits, e.g. 0x80001f8880…)")
         if self.auth_protocol != "none" and len(self.auth_key) < 8:
             raise ValueError("auth_key must be at least 8 characters (RFC 3414)")
         if self.priv_protocol != "none":
@@ -301,6 +306,9 @@ def load(path: str | Path) -> AgentConfig:
 def load_isolated(path: str | Path) -> AgentConfig:
     """`load()` in a forked child, so pydantic never enters this (long-running) process.
 
+    The child also builds what the pollers need validated (SNMP profiles,
+    `agent.pollers.preload`) and the parent keeps it.
+
     Call it before any thread exists. The child sends back the validated
     config, or the error text, pickled over a pipe.
     """
@@ -311,7 +319,8 @@ def load_isolated(path: str | Path) -> AgentConfig:
         try:
             os.close(read_end)
             try:
-                payload = pickle.dumps(("ok", load(path)))
+                config = load(path)
+                payload = pickle.dumps(("ok", (config, pollers.preload(config))))
             except ConfigError as exc:
                 payload = pickle.dumps(("error", str(exc)))
             with os.fdopen(write_end, "wb") as out:
@@ -329,4 +338,6 @@ def load_isolated(path: str | Path) -> AgentConfig:
     kind, value = pickle.loads(payload)  # noqa: S301 - our own child's output
     if kind == "error":
         raise ConfigError(value)
-    return value
+    config, preloaded = value
+    pollers.keep_preloaded(preloaded)
+    return config

@@ -32,6 +32,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             help=f"agent config file (default: $VIGIL_AGENT_CONFIG or {DEFAULT_CONFIG})",
         )
     run.add_argument("--duration", type=float, default=None, help="stop after this many seconds (for tests and demos)")
+    snmp = commands.add_parser("snmp", help="SNMP tools for adding a device")
+    snmp_commands = snmp.add_subparsers(dest="snmp_command", metavar="ACTION", required=True)
+    probe = snmp_commands.add_parser(
+        "probe", help="show what the agent would poll on a device: profile, interfaces, sensors, metrics",
+        description="Poll one device once, as the agent would, and print what it found. Nothing is sent anywhere.",
+    )
+    from agent.pollers.snmp import probe as snmp_probe
+
+    snmp_probe.add_arguments(probe)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -43,13 +52,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "run" and argv is None:
         memory.reexec_with_fixed_mmap_threshold()
+    if args.command == "snmp":
+        from agent.pollers.snmp import probe as snmp_probe
+
+        return snmp_probe.run(args)
     from agent import config as agent_config
 
     # `run` validates in a forked child: pydantic never loads into the running agent.
     load = agent_config.load_isolated if args.command == "run" else agent_config.load
     config = load_or_exit("vigil-agent", load, args.config)
     if args.command == "check":
-        from agent.pollers import enabled_kinds
+        from agent.pollers import enabled_kinds, preload
+
+        load_or_exit("vigil-agent", lambda _: preload(config), args.config)  # SNMP profiles too
 
         print(f"{args.config}: ok")
         print(f"  agent {config.agent.id} (customer {config.agent.customer}, site {config.agent.site})")

@@ -13,7 +13,7 @@ import logging
 import signal
 import socket
 
-from agent import __version__, pollers
+from agent import __version__, logsetup, pollers
 from agent.batcher import Batcher
 from agent.config import AgentConfig
 from agent.buffer import DurableBuffer
@@ -51,14 +51,29 @@ def hello_for(config: AgentConfig, outbox: DurableBuffer) -> pb.Hello:
     for device in config.devices:
         hello.devices.add(
             id=device.id, name=device.name or device.id, kind=device.kind, address=device.address,
-            platform=device.platform, labels=device.labels,
+            platform=device.platform, labels=device.labels, pollers=["snmp"] if device.snmp else [],
         )
     return hello
+
+
+def secrets_of(config: AgentConfig) -> list[str]:
+    """Every credential in the config: registered with the log filter so no line can show one."""
+    users = list(config.pollers.snmp.traps.users)
+    found = list(config.pollers.snmp.traps.communities)
+    for device in config.devices:
+        if device.snmp is not None:
+            found.append(device.snmp.community)
+            users.extend([device.snmp.user] if device.snmp.user else [])
+    for user in users:
+        found += [user.auth_key, user.priv_key]
+    return [secret for secret in found if secret]
 
 
 class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
+        for secret in secrets_of(config):
+            logsetup.register_secret(secret)
         self.sequence = SequenceAllocator(config.state_dir)
         b = config.buffer
         self.outbox = DurableBuffer(config.state_dir / "buffer", b.max_bytes, b.max_age, b.segment_bytes)
@@ -68,8 +83,20 @@ class Agent:
         status = BufferStatusPoller(self.outbox, config.pollers.host.device_id, config.pollers.host.interval)
         self.scheduler = Scheduler([*pollers.build(config), status], self.batcher.add, config.pollers.jitter)
         self.transport = Transport(config, lambda: hello_for(config, self.outbox), self.outbox, self.sequence)
+        self.traps = None
+        if config.pollers.snmp.traps.enabled:
+            from agent.pollers.snmp.traps import TrapReceiver
+
+            profiles = pollers.preloaded(config, "snmp_profiles")
+            self.traps = TrapReceiver(config.pollers.snmp.traps, config.devices, profiles, self.batcher.add_event)  # type: ignore[arg-type]
 
     async def run(self, stop: asyncio.Event) -> None:
+        if self.traps is not None:
+            try:
+                self.traps.start()
+            except Exception as exc:  # noqa: BLE001 - polling goes on without traps; the log says why
+                log.error("cannot receive SNMP traps on %s: %s", self.config.pollers.snmp.traps.listen, exc)
+                self.traps = None
         tasks = [
             asyncio.create_task(self.scheduler.run(), name="scheduler"),
             asyncio.create_task(self.batcher.run(), name="batcher"),
@@ -87,6 +114,8 @@ class Agent:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.traps is not None:
+            self.traps.stop()
         self.outbox.close()
         log.info(
             "stopped: %d polls, %d failed, %d batches unacknowledged",

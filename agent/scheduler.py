@@ -67,7 +67,8 @@ class Scheduler:
                 poll = await poller.poll()
         except Exception as exc:  # noqa: BLE001 - any failure of a poller is data, not a crash
             self.failures += 1
-            kind = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
+            # A poller's own errors say their kind (SnmpError.kind: "timeout", "auth", "bad_reply").
+            kind = getattr(exc, "kind", None) or ("timeout" if isinstance(exc, TimeoutError) else type(exc).__name__)
             error = f"{kind}: {exc}" if str(exc) else kind
             if error != last_error:  # one line per change, not one per tick
                 log.error("%s poller for %s failed: %s", poller.kind, poller.device_id, error)

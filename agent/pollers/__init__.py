@@ -35,7 +35,11 @@ Factory = Callable[["AgentConfig"], list[Poller]]
 _FACTORIES: dict[str, Factory] = {}
 
 # kind → module that registers it when imported.
-_MODULES = {"host": "agent.pollers.host", "synthetic": "agent.pollers.synthetic"}
+_MODULES = {"host": "agent.pollers.host", "synthetic": "agent.pollers.synthetic", "snmp": "agent.pollers.snmp.poller"}
+
+# What pollers need that takes pydantic to build (SNMP profiles), made in the
+# forked config child (`agent.config.load_isolated`) and handed back here.
+_PRELOADED: dict[str, object] = {}
 
 
 def register(kind: str) -> Callable[[Factory], Factory]:
@@ -54,7 +58,34 @@ def enabled_kinds(config: AgentConfig) -> list[str]:
         kinds.append("host")
     if config.pollers.synthetic.enabled:
         kinds.append("synthetic")
+    if any(device.snmp is not None for device in config.devices):
+        kinds.append("snmp")
     return kinds
+
+
+def uses_snmp(config: AgentConfig) -> bool:
+    return "snmp" in enabled_kinds(config) or config.pollers.snmp.traps.enabled
+
+
+def preload(config: AgentConfig) -> dict[str, object]:
+    """Validated data the configured pollers will need; raises ConfigError naming the file and line."""
+    data: dict[str, object] = {}
+    if uses_snmp(config):
+        from agent.pollers.snmp.profiles import load_profiles
+
+        data["snmp_profiles"] = load_profiles(config.pollers.snmp.profiles_dir)
+    return data
+
+
+def keep_preloaded(data: dict[str, object]) -> None:
+    _PRELOADED.update(data)
+
+
+def preloaded(config: AgentConfig, name: str) -> object:
+    """What `preload` made in the config child; made here when the config was loaded in-process (tests)."""
+    if name not in _PRELOADED:
+        _PRELOADED.update(preload(config))
+    return _PRELOADED[name]
 
 
 def build(config: AgentConfig) -> list[Poller]:
