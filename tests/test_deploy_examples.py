@@ -14,6 +14,8 @@ def test_agent_example_loads() -> None:
     config = agent_config.load(DEPLOY / "agent.example.yaml")
     assert config.agent.id == "acme-sh-agent-1"
     assert [d.id for d in config.devices] == ["core-sw-1", "ups-1"]
+    assert [d.snmp.version for d in config.devices if d.snmp] == ["3", "2c"]
+    assert config.pollers.snmp.traps.enabled is False
     assert config.collector.tls is not None and config.collector.tls.cert is not None
 
 

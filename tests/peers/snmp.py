@@ -446,7 +446,7 @@ def _switch_lines(number: int, interfaces: int) -> Iterator[str]:
         return (number * 1_000_003 + port * 7_919 + column * 104_729) * 2_654_435_761 % (1 << bits)
 
     yield f"1.3.6.1.2.1.1.1.0|4|Vigil synthetic switch {number}, {interfaces} ports"
-    yield "1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.8072.3.2.10"
+    yield "1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.32473.1.1"  # RFC 5612's documentation enterprise: no vendor profile
     yield f"1.3.6.1.2.1.1.3.0|67|{(number + 1) * 360_000}"
     yield "1.3.6.1.2.1.1.4.0|4|noc@vigil.test"
     yield f"1.3.6.1.2.1.1.5.0|4|switch-{number:03d}"
@@ -499,7 +499,7 @@ def ensure_switch_recordings(shared: Path, switches: int, interfaces: int) -> Pa
     Rewriting them would make snmpsim rebuild their indexes, so an existing
     complete folder is kept; call with the shared folder's lock held.
     """
-    target = shared / f"switches-{switches}x{interfaces}"
+    target = shared / f"switches-v2-{switches}x{interfaces}"  # v2: sysObjectID of no vendor
     if not target.is_dir():
         scratch = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=shared))
         write_switch_recordings(scratch, switches, interfaces)

@@ -53,16 +53,47 @@ async def identify(client: SnmpClient, profiles: ProfileSet, forced: str = "") -
     return Identity(object_id, descr, profiles.select(object_id, descr, forced))
 
 
-async def fetch(client: SnmpClient, profile: Profile) -> tuple[list[VarBind], Table]:
-    """The profile's scalars (one GET) and tables (one walk each, concurrently), as the extractor takes them."""
+Walks = dict[str, tuple[OID, ...]]
+
+
+async def fetch(client: SnmpClient, profile: Profile, walks: Walks) -> tuple[list[VarBind], Table]:
+    """The profile's scalars (one GET) and the `walks` (one per table, concurrently), as the extractor takes them."""
     scalars_request = client.get(list(profile.get_oids)) if profile.get_oids else None
-    walks = [client.walk(list(columns)) for columns in profile.walks.values() if columns]
+    walks = [client.walk(list(columns)) for columns in walks.values() if columns]
     results = await asyncio.gather(*([scalars_request] if scalars_request else []), *walks)
     scalars: list[VarBind] = results[0] if scalars_request else []
     table: Table = {}
     for walked in results[1 if scalars_request else 0 :]:
         table.update(walked)
     return scalars, table
+
+
+def learned_walks(profile: Profile, table: Table) -> Walks:
+    """The columns worth walking on this device, judged from one full walk.
+
+    A profile lists fallbacks (ifInOctets after ifHCInOctets) and columns
+    that only some devices have. Walking them all costs a 48-port switch
+    ~30 % more varbinds, and varbinds are what a poll's CPU is made of. So a
+    fallback is dropped where the preferred column answered for every row the
+    fallback did, and a column that answered nothing is dropped. The full
+    plan is walked again after a reboot and every `RELEARN_EVERY` polls, so
+    a module added later is not missed for long.
+    """
+    learned: Walks = {}
+    for name, group in profile.tables.items():
+        keep: list[OID] = []
+        for alternatives in group.columns.values():
+            covered: set[OID] = set()
+            for oid in alternatives:
+                rows = table.get(oid, {}).keys()
+                if rows and not rows <= covered:
+                    keep.append(oid)
+                    covered |= rows
+        learned[name] = tuple(dict.fromkeys(keep))
+    return learned
+
+
+RELEARN_EVERY = 60
 
 
 class SnmpDevicePoller:
@@ -82,6 +113,8 @@ class SnmpDevicePoller:
         self._gate = gate
         self.identity: Identity | None = None
         self._extractor: Extractor | None = None
+        self._walks: Walks | None = None    # None: walk the profile's full plan, then learn
+        self._polls_since_learning = 0
 
     async def poll(self) -> Poll:
         async with self._gate:
@@ -89,8 +122,15 @@ class SnmpDevicePoller:
             if self.identity is None:
                 self.identity = await identify(self._client, self._profiles, self._forced)
                 self._extractor = Extractor(self.identity.profile)
+                self._walks = None
             assert self._extractor is not None
-            scalars, table = await fetch(self._client, self.identity.profile)
+            profile = self.identity.profile
+            scalars, table = await fetch(self._client, profile, self._walks or profile.walks)
+        self._polls_since_learning += 1
+        if self._walks is None:
+            self._walks, self._polls_since_learning = learned_walks(profile, table), 0
+        elif self._polls_since_learning >= RELEARN_EVERY:
+            self._walks = None
         samples = self._extractor.extract(scalars, table, at_s)
         if self._extractor.rebooted:
             self.identity = None  # a reboot may come with new firmware: ask again next time

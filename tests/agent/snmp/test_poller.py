@@ -153,3 +153,23 @@ def test_the_registry_builds_one_poller_per_snmp_device_sharing_a_gate(tmp_path:
     assert [(p.kind, p.device_id, p.interval_s) for p in found] == [("snmp", "sw1", 30.0), ("snmp", "ups1", 60.0)]
     assert found[0].timeout_s == 27.0
     assert found[0]._gate is found[1]._gate  # type: ignore[attr-defined]
+
+
+def test_after_one_full_walk_only_the_columns_that_answer_are_walked(snmpsim: Snmpsim, profiles: ProfileSet) -> None:
+    hc_in, in_32 = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6), (1, 3, 6, 1, 2, 1, 2, 2, 1, 10)
+    poller = _poller(snmpsim.access("switch-000"), profiles)
+    first = asyncio.run(poller.poll())
+    full = {oid for columns in poller.identity.profile.walks.values() for oid in columns}  # type: ignore[union-attr]
+    learned = {oid for columns in (poller._walks or {}).values() for oid in columns}
+    assert learned < full
+    assert hc_in in learned and in_32 not in learned  # every port answers ifHCInOctets: its fallback is dropped
+    second = asyncio.run(poller.poll())
+    series = lambda poll: {(name, labels) for name, labels, _ in poll.samples if not name.endswith("_per_second")}  # noqa: E731
+    assert series(second) == series(first)              # nothing lost by the leaner walk
+    assert len(_values(second, "net_recv_bits_per_second")) == len(_values(second, "net_oper_up")) == 48
+
+    # The Catalyst has one interface without 64-bit counters: there the 32-bit column stays.
+    cisco = _poller(snmpsim.access("cisco-c3560"), profiles)
+    asyncio.run(cisco.poll())
+    kept = {oid for columns in (cisco._walks or {}).values() for oid in columns}
+    assert hc_in in kept and in_32 in kept
