@@ -178,3 +178,24 @@ def test_run_reexecutes_itself_once_with_a_fixed_mmap_threshold_and_without_pyya
     assert b"MALLOC_MMAP_THRESHOLD_=131072" in environ.split(b"\0"), err
     assert process.returncode == 0, err
     assert out.strip() == "False"
+
+
+def test_check_reports_a_broken_snmp_profile_with_its_file_and_line(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "acme.yaml").write_text("name: acme\nmatch: {sysobjectid: [1.3.6.1.4.1.99999]}\nscalars:\n  x: {columns: {a: not-an-oid}}\n")
+    path = _config(tmp_path, GOOD + f"""\
+pollers:
+  snmp:
+    profiles_dir: {profiles}
+devices:
+  - id: sw1
+    kind: switch
+    address: 127.0.0.1
+    snmp:
+      community: public
+""")
+    result = _agent("check", "-c", str(path))
+    assert result.returncode == 2, result.stdout
+    assert f"{profiles / 'acme.yaml'}:4: " in result.stderr
+    assert "Traceback" not in result.stderr
