@@ -7,7 +7,9 @@ CHECK = Check(
     id="cpu_high",
     title=Text("CPU usage high", "CPU 使用率过高"),
     severity="major",
-    applies=Applies("cpu_usage_percent", labels=(("cpu", "cpu-total"),)),
+    # The host's total (cpu=cpu-total) and each CPU a switch or router reports (named by its module);
+    # not the host's per-core series, where one busy core is normal.
+    applies=Applies("cpu_usage_percent", ignore=(("cpu", r"cpu\d+"),), instance=("cpu",)),
     rule=Above(),
     thresholds={"threshold": 90.0, "recover": 80.0, "for": 300.0, "recover_for": 120.0},
     analysis=Text(

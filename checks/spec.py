@@ -11,6 +11,7 @@ tested with a list of points.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class Applies:
     metric: str                                        # e.g. "disk_used_percent"
     device_kinds: frozenset[str] = frozenset()         # empty: devices of every kind
     labels: tuple[tuple[str, str], ...] = ()           # required label values, e.g. (("cpu", "cpu-total"),)
+    ignore: tuple[tuple[str, str], ...] = ()           # label value patterns to skip, e.g. (("cpu", r"cpu\d+"),)
     instance: tuple[str, ...] = ()                     # labels naming the instance, e.g. ("path",)
     # Judge the points only while the same instance's other metric last read
     # this value: an interface down matters only while it is enabled
@@ -54,15 +56,18 @@ class Applies:
     only_if: tuple[str, float] | None = None
 
     def matches(self, metric: str, device_kind: str, labels: Mapping[str, str]) -> bool:
+        """Called once per new series (the engine caches the answer), so a regex here costs nothing per point."""
         if metric != self.metric:
             return False
         if self.device_kinds and device_kind not in self.device_kinds:
             return False
+        if any(re.fullmatch(pattern, labels.get(key, "")) for key, pattern in self.ignore):
+            return False
         return all(labels.get(key) == value for key, value in self.labels)
 
     def instance_of(self, labels: Mapping[str, str]) -> str:
-        """The instance key: the instance labels' values joined, "" for a device-wide check."""
-        return ",".join(f"{key}={labels.get(key, '')}" for key in self.instance)
+        """The instance key, e.g. "interface=Gi1/0/3": the instance labels the series has, "" for none."""
+        return ",".join(f"{key}={labels[key]}" for key in self.instance if labels.get(key))
 
 
 @dataclass(frozen=True, slots=True)
