@@ -1,0 +1,167 @@
+"""Route every stored point to the checks that read it, and turn their transitions into findings.
+
+The engine sees each batch once, right after it is stored, and evaluates it
+in memory: a series key is matched against the check library the first
+time it is seen and the result cached (most series are read by no check and
+cost one dict lookup afterwards). Each (device, check, instance) has its own
+evaluator, so one interface's state never leaks into another's.
+
+Findings (a check fired or resolved on an instance) go to a sink — the
+incident keeper — with the time the data says it happened and the time the
+engine saw it; for a replayed backlog the two differ by the outage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from checks.rules import Forecast, Hysteresis, OnEvent, Transition
+from checks.spec import Check
+from collector.decode import DecodedBatch
+from protos import serieskey
+
+Thresholds = dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    customer: str
+    site: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str            # "fire" | "resolve"
+    check: Check
+    agent_id: str
+    device_id: str
+    instance: str        # "interface=Gi1/0/3", "" for a device-wide check
+    at_ms: int           # when the data says it happened
+    seen_ms: int         # when the engine saw it
+    value: float
+    threshold: float
+    thresholds: Mapping[str, float]
+
+
+InstanceKey = tuple[str, str, str, str]     # agent, device, check id, instance
+Settings = Callable[[Check, DeviceInfo, str, Mapping[str, str]], "tuple[bool, Thresholds]"]
+Directory = Callable[[str, str], "DeviceInfo | None"]
+
+
+def library_defaults(check: Check, device: DeviceInfo, device_id: str, labels: Mapping[str, str]) -> tuple[bool, Thresholds]:
+    return True, dict(check.thresholds)
+
+
+@dataclass(slots=True)
+class _Route:
+    """One check reading one series: the evaluator of its instance, and what the check needs besides."""
+
+    check: Check
+    key: InstanceKey
+    evaluator: object            # an Evaluator (checks.rules)
+    thresholds: Thresholds
+    gate: tuple[InstanceKey, float] | None   # (companion's key, the value it must have)
+
+
+class CheckEngine:
+    def __init__(self, checks: Mapping[str, Check], directory: Directory, sink: Callable[[Finding], None],
+                 settings: Settings = library_defaults, firing: set[InstanceKey] | None = None) -> None:
+        # Forecasts are fed hourly rollups and event checks events, not raw points.
+        self._point_checks = [c for c in checks.values() if not isinstance(c.rule, (Forecast, OnEvent))]
+        self._companions = {c.applies.only_if[0] for c in self._point_checks if c.applies.only_if}
+        self._directory = directory
+        self._sink = sink
+        self._settings = settings
+        # Instances with an open incident (from the store at start): their evaluators start firing,
+        # so a collector restart does not fire, and notify, a second time.
+        self._firing_at_start = firing or set()
+        self._routes: dict[tuple[str, str], list[_Route]] = {}
+        self._evaluators: dict[InstanceKey, _Route] = {}
+        self._last: dict[InstanceKey, float] = {}          # companions' latest values
+        self.points_evaluated = 0
+
+    # ------------------------------------------------------------ routing
+
+    def _route(self, agent_id: str, key: str) -> list[_Route]:
+        device_id, metric, labels_tuple = serieskey.split(key)
+        routes: list[_Route] = []
+        device = self._directory(agent_id, device_id)
+        if device is None:
+            return routes
+        labels = dict(labels_tuple)
+        for check in self._point_checks:
+            if metric in self._companions and check.applies.only_if and check.applies.only_if[0] == metric:
+                instance = check.applies.instance_of(labels)
+                routes.append(_Route(check, (agent_id, device_id, f"{check.id}:{metric}", instance), None, {}, None))
+            if not check.applies.matches(metric, device.kind, labels):
+                continue
+            instance = check.applies.instance_of(labels)
+            instance_key = (agent_id, device_id, check.id, instance)
+            route = self._evaluators.get(instance_key)
+            if route is None:
+                enabled, thresholds = self._settings(check, device, device_id, labels)
+                if not enabled:
+                    continue
+                evaluator = check.rule.evaluator(thresholds)
+                if instance_key in self._firing_at_start and isinstance(evaluator, Hysteresis):
+                    evaluator.state = 2  # FIRING: the incident is already open
+                gate = None
+                if check.applies.only_if:
+                    gate = ((agent_id, device_id, f"{check.id}:{check.applies.only_if[0]}", instance), check.applies.only_if[1])
+                route = self._evaluators[instance_key] = _Route(check, instance_key, evaluator, thresholds, gate)
+            routes.append(route)
+        return routes
+
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, batch: DecodedBatch) -> None:
+        """Feed every point of a stored batch to the checks that read its series."""
+        agent_id, routes_cache = batch.agent_id, self._routes
+        timestamps, values = batch.timestamps, batch.values
+        seen_ms = int(time.time() * 1000)
+        start = 0
+        for key, count in zip(batch.keys, batch.counts):
+            end = start + count
+            routes = routes_cache.get((agent_id, key))
+            if routes is None:
+                routes = routes_cache[(agent_id, key)] = self._route(agent_id, key)
+            for route in routes:
+                if route.evaluator is None:  # a companion series: remember its newest value
+                    self._last[route.key] = values[end - 1]
+                    continue
+                self._feed(route, timestamps, values, start, end, seen_ms)
+            self.points_evaluated += count
+            start = end
+
+    def _feed(self, route: _Route, timestamps, values, start: int, end: int, seen_ms: int) -> None:  # type: ignore[no-untyped-def]
+        evaluator = route.evaluator
+        gate = route.gate
+        for i in range(start, end):
+            if gate is not None and self._last.get(gate[0]) != gate[1]:
+                transition = evaluator.feed_good(timestamps[i])  # type: ignore[attr-defined]
+            else:
+                transition = evaluator.feed(timestamps[i], values[i])  # type: ignore[attr-defined]
+            if transition is not None:
+                self._emit(route, transition, seen_ms)
+
+    def tick(self, now_ms: int | None = None) -> None:
+        """Let time-driven rules (absence, self-resolving drops) act; call it every second or so."""
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        for route in list(self._evaluators.values()):
+            transition = route.evaluator.tick(now_ms)  # type: ignore[attr-defined]
+            if transition is not None:
+                self._emit(route, transition, now_ms)
+
+    def _emit(self, route: _Route, transition: Transition, seen_ms: int) -> None:
+        agent_id, device_id, _, instance = route.key
+        self._sink(Finding(
+            transition.kind, route.check, agent_id, device_id, instance, transition.at_ms, seen_ms,
+            transition.value, transition.threshold, route.thresholds,
+        ))
+
+    def forget_routes(self) -> None:
+        """Route series again (after a device's kind changed, or overrides were reloaded)."""
+        self._routes.clear()

@@ -1,0 +1,66 @@
+"""collector/checks/engine.py: stored batches in, findings out, per instance, with late data and restarts."""
+
+from __future__ import annotations
+
+import checks
+from collector.checks.engine import CheckEngine, DeviceInfo, Finding
+from tests.collector.store.helpers import T0, batch
+
+MIN = 60_000
+DEVICES = {("a1", "h1"): DeviceInfo("客户A", "上海", "server"), ("a1", "sw1"): DeviceInfo("客户A", "上海", "switch")}
+LIBRARY = {id_: checks.library()[id_] for id_ in ("cpu_high", "interface_down")}
+
+
+def _engine(firing=None) -> tuple[CheckEngine, list[Finding]]:  # type: ignore[no-untyped-def]
+    found: list[Finding] = []
+    engine = CheckEngine(LIBRARY, lambda agent, device: DEVICES.get((agent, device)), found.append, firing=firing)
+    return engine, found
+
+
+def _cpu(seq: int, minutes: list[int], values: list[float]):  # type: ignore[no-untyped-def]
+    return batch("a1", seq, [("h1", "cpu_usage_percent", {"cpu": "cpu-total"}, [T0 + m * MIN for m in minutes], values)])
+
+
+def test_a_sustained_cpu_load_fires_once_and_resolves_once() -> None:
+    engine, found = _engine()
+    engine.evaluate(_cpu(1, [0, 1, 2, 3, 4, 5], [95.0] * 6))
+    engine.evaluate(_cpu(2, [6, 7, 8, 9], [96.0, 50.0, 50.0, 50.0]))
+    assert [(f.kind, f.check.id, f.device_id, f.instance, f.at_ms) for f in found] == [
+        ("fire", "cpu_high", "h1", "cpu=cpu-total", T0 + 5 * MIN),
+        ("resolve", "cpu_high", "h1", "cpu=cpu-total", T0 + 9 * MIN),
+    ]
+    assert engine.points_evaluated == 10
+
+
+def test_per_core_series_and_unknown_devices_are_not_judged() -> None:
+    engine, found = _engine()
+    engine.evaluate(batch("a1", 1, [("h1", "cpu_usage_percent", {"cpu": "cpu0"}, [T0 + m * MIN for m in range(8)], [99.0] * 8)]))
+    engine.evaluate(batch("a1", 2, [("ghost", "cpu_usage_percent", {"cpu": "cpu-total"}, [T0 + m * MIN for m in range(8)], [99.0] * 8)]))
+    assert found == []
+
+
+def test_interfaces_are_separate_instances_and_admin_down_does_not_count() -> None:
+    engine, found = _engine()
+    ts = [T0 + m * MIN for m in range(4)]
+    engine.evaluate(batch("a1", 1, [
+        ("sw1", "net_admin_up", {"interface": "Gi1"}, ts, [1.0] * 4),
+        ("sw1", "net_admin_up", {"interface": "Gi2"}, ts, [0.0] * 4),
+        ("sw1", "net_oper_up", {"interface": "Gi1"}, ts, [0.0] * 4),
+        ("sw1", "net_oper_up", {"interface": "Gi2"}, ts, [0.0] * 4),
+    ]))
+    assert [(f.kind, f.instance) for f in found] == [("fire", "interface=Gi1")]
+
+
+def test_a_replayed_anomaly_keeps_the_time_it_happened() -> None:
+    engine, found = _engine()
+    engine.evaluate(_cpu(1, [0, 1, 2, 3, 4, 5, 6], [99.0] * 7))  # data from 12:00, replayed at 12:41
+    (fire,) = found
+    assert fire.at_ms == T0 + 5 * MIN and fire.seen_ms > fire.at_ms
+
+
+def test_an_instance_open_before_a_restart_does_not_fire_again() -> None:
+    engine, found = _engine(firing={("a1", "h1", "cpu_high", "cpu=cpu-total")})
+    engine.evaluate(_cpu(1, [0, 1, 2, 3, 4, 5, 6], [99.0] * 7))
+    assert found == []
+    engine.evaluate(_cpu(2, [7, 8, 9, 10], [10.0] * 4))
+    assert [f.kind for f in found] == ["resolve"]
