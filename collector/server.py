@@ -1,4 +1,4 @@
-"""Assemble and run the collector: store, ingest, gRPC server."""
+"""Assemble and run the collector: store, ingest, gRPC server; metric sinks and /metrics beside them."""
 
 from __future__ import annotations
 
@@ -6,14 +6,22 @@ import asyncio
 import json
 import logging
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
+from sqlalchemy import Engine
 
+from agent import logsetup
 from collector.config import CollectorConfig
 from collector.gateway import Gateway
 from collector.ingest import Ingest
 from collector.store import database, registry
+
+if TYPE_CHECKING:
+    from collector.metrics_endpoint import CollectorMetrics
+    from collector.sinks.runner import SinkRunner
 
 log = logging.getLogger("vigil.collector")
 
@@ -68,6 +76,7 @@ async def serve(config: CollectorConfig, stop: asyncio.Event, ready_file: Path |
         port = server.add_secure_port(config.listen, credentials)
     if port == 0:
         raise OSError(f"cannot listen on {config.listen} (address in use?)")
+    extras = await _start_extras(config, engine, ingest, gateway)
     writer = asyncio.create_task(ingest.run(), name="ingest")
     await server.start()
     host = config.listen.rpartition(":")[0]
@@ -75,7 +84,7 @@ async def serve(config: CollectorConfig, stop: asyncio.Event, ready_file: Path |
     log.info("collector %s listening on %s:%d (%s), store %s", config.collector_id, host, port, mode, _safe_url(config.database))
     if ready_file is not None:
         tmp = ready_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"port": port, "pid": os.getpid()}))
+        tmp.write_text(json.dumps({"port": port, "pid": os.getpid(), "metrics_port": extras.metrics_port}))
         tmp.replace(ready_file)
     try:
         await stop.wait()
@@ -84,6 +93,7 @@ async def serve(config: CollectorConfig, stop: asyncio.Event, ready_file: Path |
         await server.stop(grace=3)
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
+        await extras.stop()
         await ingest.roll_up_all()
         ingest.close()
         engine.dispose()
@@ -91,6 +101,61 @@ async def serve(config: CollectorConfig, stop: asyncio.Event, ready_file: Path |
             "stopped: %d points in %d batches stored in %d transactions, %d duplicates dropped",
             ingest.points_stored, ingest.batches_stored, ingest.transactions, ingest.duplicates,
         )
+
+
+# ---------------------------------------------------------------- beside ingest: metric sinks, /metrics
+# Each sink follows the store on its own task and threads (collector/sinks/); ingest
+# and the agents' acks never wait for one. Later components (the check engine) start here too.
+
+
+@dataclass
+class Extras:
+    sinks: list[SinkRunner] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    metrics: CollectorMetrics | None = None
+    metrics_port: int | None = None
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for runner in self.sinks:
+            await asyncio.to_thread(runner.close)
+        if self.metrics is not None:
+            self.metrics.stop()
+
+
+async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest, gateway: Gateway) -> Extras:
+    from collector import sinks
+    from collector.sinks.outbox import forget_unconfigured
+    from collector.sinks.runner import SinkRunner
+
+    extras = Extras()
+    forgotten = await asyncio.to_thread(forget_unconfigured, engine, [s.name for s in config.sinks])
+    for name in forgotten:
+        log.warning("sink %s is no longer configured: forgot its cursor (it no longer holds raw points back)", name)
+    for sink_config in config.sinks:
+        logsetup.register_secret(sink_config.token.get_secret_value())
+        runner = SinkRunner(
+            engine, sinks.build(sink_config),
+            batch_points=sink_config.batch_points,
+            flush_interval_s=sink_config.flush_interval,
+            max_retry_interval_s=sink_config.max_retry_interval,
+        )
+        extras.sinks.append(runner)
+        extras.tasks.append(asyncio.create_task(runner.run(), name=f"sink-{sink_config.name}"))
+    if config.metrics_listen:
+        from collector.metrics_endpoint import CollectorMetrics
+
+        extras.metrics = CollectorMetrics()
+        extras.metrics.watch(ingest, gateway, extras.sinks)
+        try:
+            extras.metrics_port = extras.metrics.start(config.metrics_listen)
+        except OSError as exc:
+            await extras.stop()
+            raise OSError(f"cannot serve /metrics on {config.metrics_listen}: {exc.strerror or exc}") from None
+        log.info("metrics for Prometheus on http://%s:%d/metrics", config.metrics_listen.rpartition(":")[0], extras.metrics_port)
+    return extras
 
 
 def _safe_url(url: str) -> str:

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real peers the tests start on 127.0.0.1, and what runs them.
-DEBIAN_PACKAGES=(postgresql util-linux snmpd snmp)
+DEBIAN_PACKAGES=(postgresql util-linux snmpd snmp victoria-metrics)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

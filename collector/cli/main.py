@@ -32,7 +32,7 @@ def _duration_arg(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vigil",
-        description="Vigil engineer's CLI: look at agents, devices, metrics and events; make certificates; run the demo.",
+        description="Vigil engineer's CLI: look at agents, devices, metrics, events and the collector's status; make certificates; run the demo.",
         epilog="Run `vigil demo --duration 15` for a first look.",
     )
     parser.add_argument("--version", action="version", version=f"vigil {__version__}")
@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--severity", choices=("info", "warning", "minor", "major", "critical"), default="info",
                         help="this severity and worse (default info: all)")
     events.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+
+    status = commands.add_parser(
+        "status", help="the collector's health: agents connected, points stored, each metric sink's lag and dead letters"
+    )
+    status.add_argument("--dead-letters", type=int, default=5, metavar="N", help="show the newest N dead letters (default 5)")
 
     certs = commands.add_parser("certs", help="development CA and certificates for mutual TLS")
     certs_commands = certs.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
@@ -113,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             from collector.cli import demo
 
             return demo.run(args)
+        if args.command == "status":
+            from collector.cli import status
+
+            return status.run(args, store_url(args))
         from collector.cli import inspect
 
         return inspect.run(args, store_url(args))

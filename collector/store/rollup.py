@@ -10,8 +10,9 @@ or doubles one. Inspection reports read months from here, not from raw.
 from __future__ import annotations
 
 from bisect import bisect_left
+from datetime import datetime, timezone
 
-from sqlalchemy import Engine, case, delete, select
+from sqlalchemy import Engine, and_, case, delete, func, or_, select
 
 from collector.store import schema
 from collector.store.blocks import Block
@@ -19,6 +20,8 @@ from collector.store.dialect import insert
 
 HOUR_MS = 3_600_000
 CURSOR = "rollup_hourly"
+SINK_CURSOR_PREFIX = "sink:"  # collector/sinks/outbox.py: a metric sink's position in point_blocks
+UNSENT_HOLD_MS = 7 * 86_400_000
 
 Aggregate = list[float]  # [count, sum, min, max, last, last_ts]
 
@@ -103,16 +106,52 @@ def roll_up(engine: Engine, max_blocks: int = 500, max_points: int = 100_000) ->
         return len(rows)
 
 
-def expire(engine: Engine, now_ms: int, raw_retention_ms: int, rollup_retention_ms: int) -> tuple[int, int]:
-    """Delete raw blocks past retention (only once rolled up), rollups and events past theirs."""
+def expire(
+    engine: Engine, now_ms: int, raw_retention_ms: int, rollup_retention_ms: int, unsent_hold_ms: int = UNSENT_HOLD_MS
+) -> tuple[int, int]:
+    """Delete raw blocks past retention (only once rolled up), rollups and events past theirs.
+
+    A raw block a metric sink has not sent yet (its cursor, `sink:<name>`, is
+    below it) is kept `unsent_hold_ms` longer than raw retention, so a sink
+    that was down catches up. Past that it is deleted all the same — a sink
+    down for weeks must not fill the collector's disk — and the points it
+    never sent are recorded for that sink in `sink_dead_letters` (status 0,
+    one row per sink and pass, with the time range), so the loss is counted
+    and shown by `vigil status`.
+    """
     blocks, rollups, cursors = schema.point_blocks, schema.rollups_hourly, schema.cursors
+    dead = schema.sink_dead_letters
     with engine.begin() as connection:
         position = connection.execute(select(cursors.c.position).where(cursors.c.name == CURSOR)).scalar() or 0
-        raw = connection.execute(
-            delete(blocks).where(blocks.c.max_ts_ms < now_ms - raw_retention_ms, blocks.c.block_id <= position)
-        ).rowcount
+        sinks = connection.execute(
+            select(cursors.c.name, cursors.c.position).where(cursors.c.name.like(SINK_CURSOR_PREFIX + "%"))
+        ).all()
+        past_raw = now_ms - raw_retention_ms
+        past_hold = past_raw - unsent_hold_ms
+        expired = and_(blocks.c.max_ts_ms < past_raw, blocks.c.block_id <= position)
+        for _, sent in sinks:
+            expired = and_(expired, or_(blocks.c.block_id <= sent, blocks.c.max_ts_ms < past_hold))
+        for name, sent in sinks:
+            count, points, first_ms, last_ms = connection.execute(
+                select(func.count(), func.coalesce(func.sum(blocks.c.n_points), 0), func.min(blocks.c.min_ts_ms), func.max(blocks.c.max_ts_ms))
+                .where(expired, blocks.c.block_id > sent)
+            ).one()
+            if points:
+                connection.execute(dead.insert().values(
+                    sink=name.removeprefix(SINK_CURSOR_PREFIX), at_ms=now_ms, status=0, points=int(points), line="",
+                    reason=(
+                        f"raw retention deleted {int(count)} blocks ({int(points)} points from {_utc(first_ms)} to "
+                        f"{_utc(last_ms)} UTC) before this sink sent them"
+                    ),
+                ))
+        raw = connection.execute(delete(blocks).where(expired)).rowcount
         hourly = connection.execute(delete(rollups).where(rollups.c.hour_ms < now_ms - rollup_retention_ms)).rowcount
-        # Events live as long as the rollups: the reports that cite them read months back.
+        # Events and sinks' dead letters live as long as the rollups: the reports that cite them read months back.
         events = schema.events
         connection.execute(delete(events).where(events.c.at_ms < now_ms - rollup_retention_ms))
+        connection.execute(delete(dead).where(dead.c.at_ms < now_ms - rollup_retention_ms))
     return raw, hourly
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M")

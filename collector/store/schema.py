@@ -156,3 +156,21 @@ cursors = Table(
     Column("name", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False),
 )
+
+# What a metric sink (collector/sinks/) gave up on, with why: a line the
+# server rejected as malformed or conflicting (status 400/413/422, one row
+# per line, `points` = 1), or raw points that raw retention deleted before the
+# sink sent them (status 0, `line` empty, `points` = how many). Written in the
+# same transaction as the sink's cursor; kept as long as hourly rollups.
+sink_dead_letters = Table(
+    "sink_dead_letters",
+    metadata,
+    Column("dead_letter_id", BigId, primary_key=True, autoincrement=True),
+    Column("sink", String(64), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("status", Integer, nullable=False),   # the server's HTTP status; 0: never sent
+    Column("reason", Text, nullable=False),      # the server's message
+    Column("points", BigInteger, nullable=False, server_default="1"),
+    Column("line", Text, nullable=False, server_default=""),  # the rejected line protocol, as sent
+    Index(None, "sink", "at_ms"),
+)
