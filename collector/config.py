@@ -76,6 +76,13 @@ class InfluxDBSink(Strict):
     verify_tls: bool = True
 
 
+class Checks(Strict):
+    """The check engine (checks/): on by default; `overrides` is a YAML file of per customer/site/device thresholds."""
+
+    enabled: bool = True
+    overrides: Path | None = None
+
+
 class CollectorConfig(Strict):
     collector_id: str = "collector-1"
     listen: str = "127.0.0.1:4317"
@@ -90,6 +97,7 @@ class CollectorConfig(Strict):
     sinks: tuple[InfluxDBSink, ...] = ()
     # The collector's own metrics for Prometheus (`/metrics`); off unless set, e.g. 127.0.0.1:9464.
     metrics_listen: Annotated[str, Check(_host_port)] | None = None
+    checks: Checks = Field(default_factory=Checks)
 
     @field_validator("listen")
     @classmethod
@@ -137,4 +145,6 @@ def load(path: str | Path) -> CollectorConfig:
         update["sinks"] = tuple(
             sink.model_copy(update={"ca": base / sink.ca}) if sink.ca is not None else sink for sink in config.sinks
         )
+    if config.checks.overrides is not None:
+        update["checks"] = config.checks.model_copy(update={"overrides": base / config.checks.overrides})
     return config.model_copy(update=update)

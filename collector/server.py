@@ -20,6 +20,7 @@ from collector.ingest import Ingest
 from collector.store import database, registry
 
 if TYPE_CHECKING:
+    from collector.checks.service import CheckService
     from collector.metrics_endpoint import CollectorMetrics
     from collector.sinks.runner import SinkRunner
 
@@ -110,6 +111,7 @@ async def serve(config: CollectorConfig, stop: asyncio.Event, ready_file: Path |
 
 @dataclass
 class Extras:
+    checks: CheckService | None = None
     sinks: list[SinkRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     metrics: CollectorMetrics | None = None
@@ -123,6 +125,8 @@ class Extras:
             await asyncio.to_thread(runner.close)
         if self.metrics is not None:
             self.metrics.stop()
+        if self.checks is not None:
+            await asyncio.to_thread(self.checks.stop)
 
 
 async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest, gateway: Gateway) -> Extras:
@@ -131,6 +135,10 @@ async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest,
     from collector.sinks.runner import SinkRunner
 
     extras = Extras()
+    if config.checks.enabled:
+        extras.checks = await asyncio.to_thread(_check_service, config, engine)
+        ingest.listeners.append(extras.checks.offer)
+        extras.checks.start()
     forgotten = await asyncio.to_thread(forget_unconfigured, engine, [s.name for s in config.sinks])
     for name in forgotten:
         log.warning("sink %s is no longer configured: forgot its cursor (it no longer holds raw points back)", name)
@@ -156,6 +164,22 @@ async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest,
             raise OSError(f"cannot serve /metrics on {config.metrics_listen}: {exc.strerror or exc}") from None
         log.info("metrics for Prometheus on http://%s:%d/metrics", config.metrics_listen.rpartition(":")[0], extras.metrics_port)
     return extras
+
+
+def _check_service(config: CollectorConfig, engine: Engine) -> CheckService:
+    """The check engine over the shipped library, with the thresholds of `checks.overrides` (if any)."""
+    import checks
+    from checks.overrides import Overrides
+    from collector.checks.service import CheckService
+
+    library = checks.library()
+    overrides = Overrides.load(config.checks.overrides) if config.checks.overrides else Overrides()
+    service = CheckService(
+        engine, library,
+        settings=lambda check, device, device_id, labels: overrides.effective(check, device.customer, device.site, device_id, labels),
+    )
+    log.info("checks: %d in the library%s", len(library), f", overrides from {config.checks.overrides}" if config.checks.overrides else "")
+    return service
 
 
 def _safe_url(url: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from agent.configfile import ConfigError, parse_duration
 from collector import __version__
+from collector.cli import checks_command, incidents_command
 from collector.cli.errors import UsageError
 
 DEFAULT_CONFIG = Path("/etc/vigil/collector.yaml")
@@ -32,7 +33,7 @@ def _duration_arg(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vigil",
-        description="Vigil engineer's CLI: look at agents, devices, metrics, events and the collector's status; make certificates; run the demo.",
+        description="Vigil engineer's CLI: agents, devices, metrics, events, checks and incidents (ack, plan, resolve), the collector's status; certificates; the demo.",
         epilog="Run `vigil demo --duration 15` for a first look.",
     )
     parser.add_argument("--version", action="version", version=f"vigil {__version__}")
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="the collector's health: agents connected, points stored, each metric sink's lag and dead letters"
     )
     status.add_argument("--dead-letters", type=int, default=5, metavar="N", help="show the newest N dead letters (default 5)")
+
+    checks_command.add_parser(commands)
+    incidents_command.add_parsers(commands)
 
     certs = commands.add_parser("certs", help="development CA and certificates for mutual TLS")
     certs_commands = certs.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
@@ -118,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
             from collector.cli import demo
 
             return demo.run(args)
+        if args.command == "checks":
+            return checks_command.run(args, store_url)
+        if args.command in incidents_command.COMMANDS:
+            return incidents_command.run(args, store_url(args))
         if args.command == "status":
             from collector.cli import status
 

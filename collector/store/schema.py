@@ -174,3 +174,60 @@ sink_dead_letters = Table(
     Column("line", Text, nullable=False, server_default=""),  # the rejected line protocol, as sent
     Index(None, "sink", "at_ms"),
 )
+
+# An incident: one check firing on one instance of one device, from the first
+# fire to its close. The dedup key is (agent, device, check, instance); a
+# re-fire soon after recovery re-opens the same row and counts a flap. The
+# texts are rendered at opening, in both languages, so a later change of the
+# check library does not rewrite history.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("incident_id", BigId, primary_key=True, autoincrement=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("check_id", String(64), nullable=False),
+    Column("instance", String(300), nullable=False, server_default=""),
+    Column("customer", String(200), nullable=False, server_default=""),
+    Column("site", String(200), nullable=False, server_default=""),
+    Column("severity", String(10), nullable=False),
+    # open → acknowledged → planned → resolved → closed
+    Column("status", String(12), nullable=False),
+    Column("happened_ms", BigInteger, nullable=False),   # the data's time of the first fire
+    Column("seen_ms", BigInteger, nullable=False),       # when the collector noticed
+    Column("last_fired_ms", BigInteger, nullable=False),
+    Column("resolved_ms", BigInteger, nullable=False, server_default="0"),
+    Column("closed_ms", BigInteger, nullable=False, server_default="0"),
+    Column("acknowledged_ms", BigInteger, nullable=False, server_default="0"),
+    Column("acknowledged_by", String(100), nullable=False, server_default=""),
+    Column("plan_ms", BigInteger, nullable=False, server_default="0"),
+    Column("plan_by", String(100), nullable=False, server_default=""),
+    Column("plan_text", Text, nullable=False, server_default=""),
+    Column("flaps", Integer, nullable=False, server_default="0"),
+    Column("flapping", Boolean, nullable=False, server_default="0"),
+    Column("value", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("title_en", Text, nullable=False),
+    Column("title_zh", Text, nullable=False),
+    Column("analysis_en", Text, nullable=False),
+    Column("analysis_zh", Text, nullable=False),
+    Column("advice_en", Text, nullable=False),
+    Column("advice_zh", Text, nullable=False),
+    Index(None, "agent_id", "device_id", "check_id", "instance"),
+    Index(None, "status"),
+    Index(None, "customer", "happened_ms"),
+)
+
+# Every step of an incident, with who and when: the record the SLA clocks and reports are computed from.
+incident_timeline = Table(
+    "incident_timeline",
+    metadata,
+    Column("entry_id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    # opened | fired_again | reopened | flapping | settled | resolved | acknowledged | plan | closed | note
+    Column("kind", String(20), nullable=False),
+    Column("who", String(100), nullable=False, server_default=""),
+    Column("text", Text, nullable=False, server_default=""),
+    Index(None, "incident_id", "at_ms"),
+)
