@@ -44,13 +44,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 
 def run(args: argparse.Namespace, url: str) -> int:
+    from collector.cli import store
     from collector.incidents import lifecycle
-    from collector.store.database import connect, is_current
 
-    engine = connect(url)
-    try:
-        if not is_current(engine):
-            raise UsageError("the store is not at the current schema (has the collector run on it?)")
+    with store.opened(url) as engine:
         action: Callable[[], str] = {
             "incidents": lambda: _listing(engine, args),
             "incident": lambda: _show(engine, args.incident_id),
@@ -63,8 +60,6 @@ def run(args: argparse.Namespace, url: str) -> int:
             print(action())
         except lifecycle.LifecycleError as exc:
             raise UsageError(str(exc)) from None
-    finally:
-        engine.dispose()
     return 0
 
 

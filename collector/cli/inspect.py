@@ -4,37 +4,16 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from collector.cli import table
+from collector.cli import store, table
 from collector.cli.errors import UsageError
 from collector.store import queries
-from collector.store.database import connect, is_current
 
 
 def run(args: argparse.Namespace, url: str) -> int:
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
-            raise UsageError(f"no store at {path} (has the collector or the demo run?)")
-    engine = connect(url)
-    try:
-        if not is_current(engine):
-            raise UsageError(f"{_safe(url)} is not a Vigil store at the current schema (has the collector run on it?)")
+    with store.opened(url) as engine:
         print(COMMANDS[args.command](engine, args))
-    except SQLAlchemyError as exc:
-        raise UsageError(f"cannot read the store {_safe(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
-    finally:
-        engine.dispose()
     return 0
-
-
-def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def agents_table(engine, args: argparse.Namespace) -> str:  # type: ignore[no-untyped-def]

@@ -16,36 +16,18 @@ import time
 from pathlib import Path
 
 from sqlalchemy import Engine, case, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
-from collector.cli import table
-from collector.cli.errors import UsageError
+from collector.cli import store, table
 from collector.sinks import outbox
 from collector.store import schema
-from collector.store.database import connect, is_current
 
 RECENT_BLOCKS = 50_000  # newest blocks scanned for "points in the last minute"
 
 
 def run(args: argparse.Namespace, url: str) -> int:
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise UsageError(f"no store at {url.removeprefix('sqlite:///')} (has the collector or the demo run?)")
-    engine = connect(url)
-    try:
-        if not is_current(engine):
-            raise UsageError(f"{_safe(url)} is not a Vigil store at the current schema (has the collector run on it?)")
+    with store.opened(url) as engine:
         print(render(engine, _configured_sinks(args), dead_limit=args.dead_letters))
-    except SQLAlchemyError as exc:
-        raise UsageError(f"cannot read the store {_safe(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
-    finally:
-        engine.dispose()
     return 0
-
-
-def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _configured_sinks(args: argparse.Namespace) -> dict[str, str]:
