@@ -71,6 +71,11 @@ class CheckEngine:
                  settings: Settings = library_defaults, firing: set[InstanceKey] | None = None) -> None:
         # Forecasts are fed hourly rollups and event checks events, not raw points.
         self._point_checks = [c for c in checks.values() if not isinstance(c.rule, (Forecast, OnEvent))]
+        self._event_checks: dict[tuple[str, str], list[Check]] = {}   # (source, event name) → checks naming it
+        for check in checks.values():
+            if isinstance(check.rule, OnEvent):
+                for name in (*check.rule.fires, *check.rule.clears):
+                    self._event_checks.setdefault((check.applies.metric, name), []).append(check)
         self._companions = {c.applies.only_if[0] for c in self._point_checks if c.applies.only_if}
         self._directory = directory
         self._sink = sink
@@ -146,6 +151,39 @@ class CheckEngine:
                 transition = evaluator.feed(timestamps[i], values[i])  # type: ignore[attr-defined]
             if transition is not None:
                 self._emit(route, transition, seen_ms)
+
+    def evaluate_events(self, batch: DecodedBatch) -> None:
+        """Feed the batch's events (SNMP traps) to the checks whose rule names them.
+
+        The instance comes from the event's attributes (the trap's named
+        fields, e.g. `alarm`), so one UPS alarm cleared does not resolve
+        another. Events from senders that are not configured devices are
+        stored and listed (`vigil events`) but judge nothing: there is no
+        device to open an incident on.
+        """
+        seen_ms = int(time.time() * 1000)
+        for event in batch.events:
+            checks = self._event_checks.get((event.source, event.name))
+            device = self._directory(batch.agent_id, event.device) if checks and event.device else None
+            if device is None:
+                continue
+            for check in checks:  # type: ignore[union-attr]
+                if check.applies.device_kinds and device.kind not in check.applies.device_kinds:
+                    continue
+                instance = check.applies.instance_of(event.attributes)
+                key = (batch.agent_id, event.device, check.id, instance)
+                route = self._evaluators.get(key)
+                if route is None:
+                    enabled, thresholds = self._settings(check, device, event.device, event.attributes)
+                    if not enabled:
+                        continue
+                    evaluator = check.rule.evaluator(thresholds)
+                    if key in self._firing_at_start:
+                        evaluator.firing = True  # type: ignore[attr-defined]
+                    route = self._evaluators[key] = _Route(check, key, evaluator, thresholds, None)
+                transition = route.evaluator.feed_event(event.name, event.at_ms)  # type: ignore[attr-defined]
+                if transition is not None:
+                    self._emit(route, transition, seen_ms)
 
     def tick(self, now_ms: int | None = None) -> None:
         """Let time-driven rules (absence, self-resolving drops) act; call it every second or so."""

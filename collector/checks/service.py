@@ -104,6 +104,8 @@ class CheckService:
             if batch is not NOTHING:
                 try:
                     self.engine.evaluate(batch)  # type: ignore[arg-type]
+                    if batch.events:  # type: ignore[union-attr]
+                        self.engine.evaluate_events(batch)  # type: ignore[arg-type]
                 except Exception:  # noqa: BLE001 - a bad series must not stop the checks
                     log.exception("evaluating batch %d of %s failed", batch.seq, batch.agent_id)  # type: ignore[union-attr]
             now = time.monotonic()

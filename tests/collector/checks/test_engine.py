@@ -64,3 +64,28 @@ def test_an_instance_open_before_a_restart_does_not_fire_again() -> None:
     assert found == []
     engine.evaluate(_cpu(2, [7, 8, 9, 10], [10.0] * 4))
     assert [f.kind for f in found] == ["resolve"]
+
+
+def _trap(name: str, at_ms: int, **attributes: str):  # type: ignore[no-untyped-def]
+    from protos.vigil.v1 import agent_pb2 as pb
+
+    return pb.Event(device="ups1", at_ms=at_ms, source="snmp_trap", name=name, severity="major", attributes=attributes)
+
+
+def test_trap_events_open_and_clear_per_instance() -> None:
+    found: list[Finding] = []
+    devices = {("a1", "ups1"): DeviceInfo("客户A", "上海", "ups")}
+    engine = CheckEngine(checks.library(), lambda a, d: devices.get((a, d)), found.append)
+    engine.evaluate_events(batch("a1", 1, [], [_trap("ups_alarm", T0, alarm="1.3.6.1.2.1.33.1.6.3.3"),
+                                               _trap("ups_alarm", T0 + 1, alarm="1.3.6.1.2.1.33.1.6.3.8")]))
+    engine.evaluate_events(batch("a1", 2, [], [_trap("ups_alarm_cleared", T0 + MIN, alarm="1.3.6.1.2.1.33.1.6.3.3")]))
+    assert [(f.kind, f.check.id, f.instance) for f in found] == [
+        ("fire", "ups_alarm_trap", "alarm=1.3.6.1.2.1.33.1.6.3.3"),
+        ("fire", "ups_alarm_trap", "alarm=1.3.6.1.2.1.33.1.6.3.8"),
+        ("resolve", "ups_alarm_trap", "alarm=1.3.6.1.2.1.33.1.6.3.3"),
+    ]
+    found.clear()
+    anonymous = _trap("ups_alarm", T0 + 3 * MIN, alarm="y")
+    anonymous.device = ""
+    engine.evaluate_events(batch("a1", 4, [], [anonymous]))
+    assert found == []  # a sender that is not a configured device opens nothing
