@@ -71,6 +71,7 @@ class CheckEngine:
                  settings: Settings = library_defaults, firing: set[InstanceKey] | None = None) -> None:
         # Forecasts are fed hourly rollups and event checks events, not raw points.
         self._point_checks = [c for c in checks.values() if not isinstance(c.rule, (Forecast, OnEvent))]
+        self._forecast_checks = [c for c in checks.values() if isinstance(c.rule, Forecast)]
         self._event_checks: dict[tuple[str, str], list[Check]] = {}   # (source, event name) → checks naming it
         for check in checks.values():
             if isinstance(check.rule, OnEvent):
@@ -182,6 +183,40 @@ class CheckEngine:
                         evaluator.firing = True  # type: ignore[attr-defined]
                     route = self._evaluators[key] = _Route(check, key, evaluator, thresholds, None)
                 transition = route.evaluator.feed_event(event.name, event.at_ms)  # type: ignore[attr-defined]
+                if transition is not None:
+                    self._emit(route, transition, seen_ms)
+
+    @property
+    def forecast_metrics(self) -> set[str]:
+        return {check.applies.metric for check in self._forecast_checks}
+
+    def evaluate_hourly(self, agent_id: str, key: str, hours: list[tuple[int, float]]) -> None:
+        """Feed one series' complete hours (start ms, mean), oldest first, to the forecast checks reading it.
+
+        Called periodically with the last days of rollups; hours already
+        seen are ignored by the evaluator, so a window may overlap the last.
+        """
+        device_id, metric, labels_tuple = serieskey.split(key)
+        device = self._directory(agent_id, device_id)
+        if device is None:
+            return
+        labels = dict(labels_tuple)
+        seen_ms = int(time.time() * 1000)
+        for check in self._forecast_checks:
+            if not check.applies.matches(metric, device.kind, labels):
+                continue
+            instance_key = (agent_id, device_id, check.id, check.applies.instance_of(labels))
+            route = self._evaluators.get(instance_key)
+            if route is None:
+                enabled, thresholds = self._settings(check, device, device_id, labels)
+                if not enabled:
+                    continue
+                evaluator = check.rule.evaluator(thresholds)
+                if instance_key in self._firing_at_start:
+                    evaluator.firing = True  # type: ignore[attr-defined]
+                route = self._evaluators[instance_key] = _Route(check, instance_key, evaluator, thresholds, None)
+            for hour_ms, mean in hours:
+                transition = route.evaluator.feed(hour_ms, mean)  # type: ignore[attr-defined]
                 if transition is not None:
                     self._emit(route, transition, seen_ms)
 

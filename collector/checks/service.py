@@ -10,6 +10,7 @@ the log says so — better late alarms than a collector out of memory.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -23,6 +24,7 @@ from collector.checks.engine import CheckEngine, DeviceInfo, Finding, Settings, 
 from collector.decode import DecodedBatch
 from collector.incidents.keeper import IncidentKeeper, Notice
 from collector.store import schema
+from protos import serieskey
 
 log = logging.getLogger("vigil.collector.checks")
 
@@ -30,6 +32,8 @@ MAX_QUEUED = 10_000
 STOP, NOTHING = object(), object()   # queue markers: end the thread; the wait timed out
 TICK_S = 1.0
 SWEEP_S = 60.0
+FORECAST_FIRST_S, FORECAST_S = 60.0, 3600.0   # forecasts read hourly rollups: once an hour is plenty
+FORECAST_LOOKBACK_MS = 7 * 86_400_000
 
 
 class DeviceDirectory:
@@ -92,8 +96,37 @@ class CheckService:
         except Exception:  # noqa: BLE001 - one failed write must not stop evaluation
             log.exception("could not record %s of %s on %s", finding.kind, finding.check.id, finding.device_id)
 
+    def _forecast(self, now_ms: int) -> None:
+        """Feed the forecast checks the complete hours of the series they read."""
+        metrics = self.engine.forecast_metrics
+        if not metrics:
+            return
+        s, r = schema.series, schema.rollups_hourly
+        current_hour = now_ms - now_ms % 3_600_000
+        query = (
+            select(s.c.agent_id, s.c.device_id, s.c.metric, s.c.labels, r.c.hour_ms, r.c.sum, r.c.count)
+            .join(r, r.c.series_id == s.c.series_id)
+            .where(s.c.metric.in_(sorted(metrics)), r.c.hour_ms >= current_hour - FORECAST_LOOKBACK_MS,
+                   r.c.hour_ms < current_hour)
+            .order_by(s.c.series_id, r.c.hour_ms)
+        )
+        try:
+            with self.keeper.engine.connect() as connection:
+                rows = connection.execute(query).all()
+        except Exception:  # noqa: BLE001 - try again next hour
+            log.exception("reading hourly rollups for forecasts failed")
+            return
+        by_series: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        for row in rows:
+            labels = tuple((k, v) for k, v in json.loads(row.labels))
+            key = serieskey.join(row.device_id, row.metric, labels)
+            by_series.setdefault((row.agent_id, key), []).append((row.hour_ms, row.sum / row.count))
+        for (agent_id, key), hours in by_series.items():
+            self.engine.evaluate_hourly(agent_id, key, hours)
+
     def _run(self) -> None:
         next_tick = next_sweep = time.monotonic()
+        next_forecast = next_tick + FORECAST_FIRST_S
         while True:
             try:
                 batch = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
@@ -115,6 +148,9 @@ class CheckService:
             if now >= next_sweep:
                 self.keeper.sweep(int(time.time() * 1000))
                 next_sweep = now + SWEEP_S
+            if now >= next_forecast:
+                self._forecast(int(time.time() * 1000))
+                next_forecast = now + FORECAST_S
 
 
 __all__ = ["CheckService", "DeviceDirectory", "Notice"]
