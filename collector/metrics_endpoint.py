@@ -6,9 +6,8 @@ gateway's open streams, each sink runner's counts and its last store status
 — so nothing on the ingest path pays for them. The server is
 prometheus-client's WSGI server on a daemon thread of its own.
 
-A later component adds its own metrics to `CollectorMetrics.registry`
-(e.g. the check engine a `Histogram` named `vigil_check_evaluation_seconds`);
-there is deliberately no placeholder for it here.
+The check engine's figures (points evaluated, time spent, findings, batches
+it fell behind on) come from its service in the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
+    from collector.checks.service import CheckService
     from collector.gateway import Gateway
     from collector.ingest import Ingest
     from collector.sinks.runner import SinkRunner
@@ -77,6 +77,20 @@ class _Sinks(Collector):
         yield from families.values()
 
 
+class _Checks(Collector):
+    def __init__(self, service: CheckService) -> None:
+        self.service = service
+
+    def collect(self) -> Iterable[CounterMetricFamily | GaugeMetricFamily]:
+        service = self.service
+        yield CounterMetricFamily("vigil_check_points_evaluated", "Stored points the check engine has judged", value=service.engine.points_evaluated)
+        yield CounterMetricFamily("vigil_check_batches_evaluated", "Stored batches the check engine has judged", value=service.batches_evaluated)
+        yield CounterMetricFamily("vigil_check_evaluation_seconds", "Time spent judging batches (divide by batches for the mean)", value=service.evaluation_seconds)
+        yield CounterMetricFamily("vigil_check_findings", "Checks that fired or resolved", value=service.findings)
+        yield CounterMetricFamily("vigil_check_batches_skipped", "Batches not judged because the engine was behind", value=service.dropped_batches)
+        yield GaugeMetricFamily("vigil_check_queue_batches", "Stored batches waiting to be judged", value=service.queued)
+
+
 class CollectorMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
@@ -84,10 +98,13 @@ class CollectorMetrics:
         self._thread = None
         self.port = 0
 
-    def watch(self, ingest: Ingest, gateway: Gateway | None, runners: Sequence[SinkRunner]) -> None:
+    def watch(self, ingest: Ingest, gateway: Gateway | None, runners: Sequence[SinkRunner],
+              checks: CheckService | None = None) -> None:
         self.registry.register(_Ingest(ingest, gateway))
         if runners:
             self.registry.register(_Sinks(runners))
+        if checks is not None:
+            self.registry.register(_Checks(checks))
 
     def start(self, listen: str) -> int:
         """Serve `/metrics` on `host:port` (port 0: any free one); returns the port."""

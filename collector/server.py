@@ -156,7 +156,7 @@ async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest,
         from collector.metrics_endpoint import CollectorMetrics
 
         extras.metrics = CollectorMetrics()
-        extras.metrics.watch(ingest, gateway, extras.sinks)
+        extras.metrics.watch(ingest, gateway, extras.sinks, extras.checks)
         try:
             extras.metrics_port = extras.metrics.start(config.metrics_listen)
         except OSError as exc:

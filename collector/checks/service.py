@@ -72,6 +72,8 @@ class CheckService:
         self._thread = threading.Thread(target=self._run, name="checks", daemon=True)
         self.dropped_batches = 0
         self.findings = 0
+        self.batches_evaluated = 0
+        self.evaluation_seconds = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -84,6 +86,10 @@ class CheckService:
             self.dropped_batches += 1
             if self.dropped_batches in (1, 10, 100) or self.dropped_batches % 1000 == 0:
                 log.warning("check evaluation is behind: %d batches skipped so far", self.dropped_batches)
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._queue.put(STOP)
@@ -135,12 +141,15 @@ class CheckService:
             if batch is STOP:
                 return
             if batch is not NOTHING:
+                started = time.perf_counter()
                 try:
                     self.engine.evaluate(batch)  # type: ignore[arg-type]
                     if batch.events:  # type: ignore[union-attr]
                         self.engine.evaluate_events(batch)  # type: ignore[arg-type]
                 except Exception:  # noqa: BLE001 - a bad series must not stop the checks
                     log.exception("evaluating batch %d of %s failed", batch.seq, batch.agent_id)  # type: ignore[union-attr]
+                self.batches_evaluated += 1
+                self.evaluation_seconds += time.perf_counter() - started
             now = time.monotonic()
             if now >= next_tick:
                 self.engine.tick()

@@ -61,6 +61,9 @@ def test_collector_copies_agent_points_to_influxdb_and_exports_its_health(tmp_pa
             assert found['vigil_sink_retries_total{sink="backup"}'] > 0 and found['vigil_sink_failing{sink="backup"}'] == 1
             assert found['vigil_sink_lag_seconds{sink="backup"}'] > 0
             assert found['vigil_sink_dead_letter_points{sink="influx"}'] == 0
+            # The check engine judges what is stored, beside ingest.
+            assert found["vigil_check_points_evaluated_total"] > 0 and found["vigil_check_batches_evaluated_total"] > 0
+            assert found["vigil_check_evaluation_seconds_total"] > 0 and found["vigil_check_batches_skipped_total"] == 0
 
             config = collector.config_path
             status = subprocess.run([sys.executable, "-m", "collector.cli.main", "--config", str(config), "status"],
