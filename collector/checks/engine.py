@@ -64,6 +64,7 @@ class _Route:
     evaluator: object            # an Evaluator (checks.rules)
     thresholds: Thresholds
     gate: tuple[InstanceKey, float] | None   # (companion's key, the value it must have)
+    backfill: object | None = None           # a second evaluator for points older than the live one's newest
 
 
 class CheckEngine:
@@ -143,13 +144,27 @@ class CheckEngine:
             start = end
 
     def _feed(self, route: _Route, timestamps, values, start: int, end: int, seen_ms: int) -> None:  # type: ignore[no-untyped-def]
+        """Feed points in order; points older than the instance's newest go to its backfill evaluator.
+
+        An agent replays a backlog beside live data, so a series' 12:41 point
+        may be judged before its 12:05 one. Time cannot run backwards in the
+        live evaluator, so late points get an evaluator of their own that
+        walks the backlog in its own order: an anomaly inside it still opens
+        (and resolves) an incident at the time it happened.
+        """
         evaluator = route.evaluator
         gate = route.gate
         for i in range(start, end):
+            ts = timestamps[i]
+            target = evaluator
+            if ts <= evaluator.last_ms:  # type: ignore[attr-defined]
+                if route.backfill is None:
+                    route.backfill = route.check.rule.evaluator(route.thresholds)
+                target = route.backfill
             if gate is not None and self._last.get(gate[0]) != gate[1]:
-                transition = evaluator.feed_good(timestamps[i])  # type: ignore[attr-defined]
+                transition = target.feed_good(ts)  # type: ignore[attr-defined]
             else:
-                transition = evaluator.feed(timestamps[i], values[i])  # type: ignore[attr-defined]
+                transition = target.feed(ts, values[i])  # type: ignore[attr-defined]
             if transition is not None:
                 self._emit(route, transition, seen_ms)
 

@@ -81,7 +81,10 @@ class IncidentKeeper:
         i = schema.incidents
         current = self._latest(connection, finding)
         if current is not None and current.status in ACTIVE:
-            connection.execute(update(i).where(i.c.incident_id == current.incident_id).values(last_fired_ms=finding.at_ms))
+            # A replayed (older) fire moves the start back; a newer one is the latest fire.
+            connection.execute(update(i).where(i.c.incident_id == current.incident_id).values(
+                happened_ms=min(current.happened_ms, finding.at_ms), last_fired_ms=max(current.last_fired_ms, finding.at_ms),
+            ))
             return None
         if current is not None and finding.at_ms - current.resolved_ms <= self._reopen_window_ms:
             flaps = current.flaps + 1
@@ -125,6 +128,8 @@ class IncidentKeeper:
         current = self._latest(connection, finding)
         if current is None or current.status not in ACTIVE:
             return None
+        if finding.at_ms < current.last_fired_ms:
+            return None  # a replayed recovery older than the latest fire: the condition holds now
         i = schema.incidents
         connection.execute(update(i).where(i.c.incident_id == current.incident_id).values(status="resolved", resolved_ms=finding.at_ms))
         self._timeline(connection, current.incident_id, finding.at_ms, "resolved", "the check recovered")

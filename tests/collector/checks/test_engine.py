@@ -89,3 +89,10 @@ def test_trap_events_open_and_clear_per_instance() -> None:
     anonymous.device = ""
     engine.evaluate_events(batch("a1", 4, [], [anonymous]))
     assert found == []  # a sender that is not a configured device opens nothing
+
+
+def test_a_backlog_judged_after_newer_live_data_still_opens_and_resolves_at_its_own_times() -> None:
+    engine, found = _engine()
+    engine.evaluate(_cpu(50, [60, 61], [20.0, 21.0]))                      # live data of 13:00 arrives first
+    engine.evaluate(_cpu(1, list(range(0, 12)), [99.0] * 7 + [10.0] * 5))  # then the 12:00 backlog: busy 12:00–12:06
+    assert [(f.kind, f.at_ms) for f in found] == [("fire", T0 + 5 * MIN), ("resolve", T0 + 9 * MIN)]

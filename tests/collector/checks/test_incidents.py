@@ -87,3 +87,13 @@ def test_an_absence_without_a_value_is_stored_as_null(store_url: str) -> None:
     (incident,) = _incidents(keeper)
     assert incident.value is None and incident.threshold is None
     keeper.engine.dispose()
+
+
+def test_replayed_findings_move_the_start_back_and_a_stale_recovery_is_ignored(store_url: str) -> None:
+    keeper, _ = _keeper(store_url)
+    keeper.handle(_finding("fire", T0 + 60 * MIN))               # live: firing now
+    keeper.handle(_finding("fire", T0 + 5 * MIN))                # the backlog: it started an hour ago
+    keeper.handle(_finding("resolve", T0 + 20 * MIN, 50.0))      # a recovery inside the backlog, before the live fire
+    (incident,) = _incidents(keeper)
+    assert (incident.status, incident.happened_ms, incident.last_fired_ms) == ("open", T0 + 5 * MIN, T0 + 60 * MIN)
+    keeper.engine.dispose()
