@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from checks.rules import Forecast, Hysteresis, OnEvent, Transition
+from checks.rules import FIRING, Forecast, Hysteresis, OnEvent, Transition
 from checks.spec import Check
 from collector.decode import DecodedBatch
 from protos import serieskey
@@ -106,21 +106,36 @@ class CheckEngine:
             if not check.applies.matches(metric, device.kind, labels):
                 continue
             instance = check.applies.instance_of(labels)
-            instance_key = (agent_id, device_id, check.id, instance)
-            route = self._evaluators.get(instance_key)
-            if route is None:
-                enabled, thresholds = self._settings(check, device, device_id, labels)
-                if not enabled:
-                    continue
-                evaluator = check.rule.evaluator(thresholds)
-                if instance_key in self._firing_at_start and isinstance(evaluator, Hysteresis):
-                    evaluator.state = 2  # FIRING: the incident is already open
-                gate = None
-                if check.applies.only_if:
-                    gate = ((agent_id, device_id, f"{check.id}:{check.applies.only_if[0]}", instance), check.applies.only_if[1])
-                route = self._evaluators[instance_key] = _Route(check, instance_key, evaluator, thresholds, gate)
-            routes.append(route)
+            gate = None
+            if check.applies.only_if:
+                gate = ((agent_id, device_id, f"{check.id}:{check.applies.only_if[0]}", instance), check.applies.only_if[1])
+            route = self._instance(check, (agent_id, device_id, check.id, instance), device, labels, gate)
+            if route is not None:
+                routes.append(route)
         return routes
+
+    def _instance(self, check: Check, key: InstanceKey, device: DeviceInfo, labels: Mapping[str, str],
+                  gate: tuple[InstanceKey, float] | None = None) -> _Route | None:
+        """The route of one (device, check, instance), made on first use; None when overrides disable it.
+
+        An instance with an incident already open (known at start) begins
+        firing, so a restart opens and notifies nothing twice. Self-resolving
+        point rules (drops, rises, absences) are left to fire again: the
+        keeper takes a fire on an open incident as a refresh, without notice.
+        """
+        route = self._evaluators.get(key)
+        if route is None:
+            enabled, thresholds = self._settings(check, device, key[1], labels)
+            if not enabled:
+                return None
+            evaluator = check.rule.evaluator(thresholds)
+            if key in self._firing_at_start:
+                if isinstance(evaluator, Hysteresis):
+                    evaluator.state = FIRING
+                elif isinstance(check.rule, (Forecast, OnEvent)):
+                    evaluator.firing = True  # type: ignore[attr-defined]
+            route = self._evaluators[key] = _Route(check, key, evaluator, thresholds, gate)
+        return route
 
     # ------------------------------------------------------------ evaluation
 
@@ -186,17 +201,10 @@ class CheckEngine:
             for check in checks:  # type: ignore[union-attr]
                 if check.applies.device_kinds and device.kind not in check.applies.device_kinds:
                     continue
-                instance = check.applies.instance_of(event.attributes)
-                key = (batch.agent_id, event.device, check.id, instance)
-                route = self._evaluators.get(key)
+                key = (batch.agent_id, event.device, check.id, check.applies.instance_of(event.attributes))
+                route = self._instance(check, key, device, event.attributes)
                 if route is None:
-                    enabled, thresholds = self._settings(check, device, event.device, event.attributes)
-                    if not enabled:
-                        continue
-                    evaluator = check.rule.evaluator(thresholds)
-                    if key in self._firing_at_start:
-                        evaluator.firing = True  # type: ignore[attr-defined]
-                    route = self._evaluators[key] = _Route(check, key, evaluator, thresholds, None)
+                    continue
                 transition = route.evaluator.feed_event(event.name, event.at_ms)  # type: ignore[attr-defined]
                 if transition is not None:
                     self._emit(route, transition, seen_ms)
@@ -220,16 +228,9 @@ class CheckEngine:
         for check in self._forecast_checks:
             if not check.applies.matches(metric, device.kind, labels):
                 continue
-            instance_key = (agent_id, device_id, check.id, check.applies.instance_of(labels))
-            route = self._evaluators.get(instance_key)
+            route = self._instance(check, (agent_id, device_id, check.id, check.applies.instance_of(labels)), device, labels)
             if route is None:
-                enabled, thresholds = self._settings(check, device, device_id, labels)
-                if not enabled:
-                    continue
-                evaluator = check.rule.evaluator(thresholds)
-                if instance_key in self._firing_at_start:
-                    evaluator.firing = True  # type: ignore[attr-defined]
-                route = self._evaluators[instance_key] = _Route(check, instance_key, evaluator, thresholds, None)
+                continue
             for hour_ms, mean in hours:
                 transition = route.evaluator.feed(hour_ms, mean)  # type: ignore[attr-defined]
                 if transition is not None:
