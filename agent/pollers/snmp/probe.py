@@ -11,7 +11,6 @@ and `ps`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
@@ -79,10 +78,15 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"vigil-agent snmp probe: {exc}", file=sys.stderr)
         return 2
+    import asyncio  # here, not at the top: `vigil-agent run` imports this module to build its --help,
+                    # and asyncio imported that early brings in Python's ssl (see agent.main.keep_ssl_module_out)
+
     return asyncio.run(_probe(args.host, access, profiles, args.rates))
 
 
 async def _probe(host: str, access: SnmpAccess, profiles: object, rates_after_s: float) -> int:
+    import asyncio
+
     from pysnmp.entity.engine import SnmpEngine
 
     from agent.config import Device
