@@ -110,6 +110,30 @@ def code_version() -> str:
     return f"commit {commit or 'unknown'}" + (" + uncommitted changes in agent/, collector/ or protos/" if dirty else "")
 
 
+def ensure_debian_package(package: str, binary: Path) -> bool:
+    """Install `package` with apt-get if `binary` is missing (root only); True if it was installed now.
+
+    A peer a benchmark compares with must be there; when it is not, say so
+    and install it, trying `apt-get update` once if the install fails.
+    """
+    if binary.exists():
+        return False
+    command = ["apt-get", "install", "-y", "--no-install-recommends", package]
+    if os.geteuid() != 0:
+        raise BenchError(f"{binary} is missing and we are not root: {' '.join(command)}")
+    print(f"  {binary} is missing: running {' '.join(command)}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        print("  apt-get install failed; running apt-get update and trying again", flush=True)
+        subprocess.run(["apt-get", "update"], env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 or not binary.exists():
+        raise BenchError(f"could not install {package}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    print(f"  installed {package}", flush=True)
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -32,7 +32,6 @@ Measured over the steady window (after the warm-up):
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import statistics
 import subprocess
@@ -52,27 +51,6 @@ AGENT_ID = "footprint-agent"
 HOST_DEVICE = "bench-host"
 RSS_TARGET_MIB = 40.0
 CPU_RATIO_TARGET = 0.5
-
-
-def ensure_node_exporter() -> None:
-    if NODE_EXPORTER.exists():
-        return
-    if os.geteuid() != 0:
-        raise S.BenchError(
-            f"{NODE_EXPORTER} is missing and we are not root: "
-            "apt-get install -y --no-install-recommends prometheus-node-exporter"
-        )
-    command = ["apt-get", "install", "-y", "--no-install-recommends", "prometheus-node-exporter"]
-    print(f"  {NODE_EXPORTER} is missing: running {' '.join(command)}", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        print("  apt-get install failed; running apt-get update and trying again", flush=True)
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, text=True, timeout=300)
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0 or not NODE_EXPORTER.exists():
-        raise S.BenchError(f"could not install prometheus-node-exporter:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    print("  installed prometheus-node-exporter", flush=True)
 
 
 def node_exporter_version() -> str:
@@ -186,7 +164,7 @@ def main() -> int:
     print(f"  work directory {workdir}")
     children: list[S.Child] = []
     try:
-        ensure_node_exporter()
+        S.ensure_debian_package("prometheus-node-exporter", NODE_EXPORTER)
         certs = S.make_certs(workdir / "certs", [AGENT_ID])
         database = workdir / "vigil.db"
         collector_config = S.write_collector_config(workdir / "collector.yaml", certs, database)

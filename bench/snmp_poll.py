@@ -364,27 +364,6 @@ def vigil_role(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ snmp_exporter
 
 
-def ensure_exporter() -> bool:
-    """Install Debian's prometheus-snmp-exporter if it is missing; True if we installed it."""
-    if EXPORTER.exists():
-        return False
-    if os.geteuid() != 0:
-        raise S.BenchError(f"{EXPORTER} is missing and we are not root: "
-                           "apt-get install -y --no-install-recommends prometheus-snmp-exporter")
-    command = ["apt-get", "install", "-y", "--no-install-recommends", "prometheus-snmp-exporter"]
-    print(f"  {EXPORTER} is missing: running {' '.join(command)}", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        print("  apt-get install failed; running apt-get update and trying again", flush=True)
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, text=True, timeout=300)
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0 or not EXPORTER.exists():
-        raise S.BenchError(f"could not install prometheus-snmp-exporter:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    print("  installed prometheus-snmp-exporter", flush=True)
-    return True
-
-
 def exporter_version() -> str:
     done = subprocess.run([str(EXPORTER), "--version"], capture_output=True, text=True, timeout=10)
     text = (done.stdout or done.stderr).strip().splitlines()
@@ -657,7 +636,7 @@ def main() -> int:
     children: list[S.Child] = []
     sims: list[Any] = []
     try:
-        installed = False if args.no_exporter else ensure_exporter()
+        installed = False if args.no_exporter else S.ensure_debian_package("prometheus-snmp-exporter", EXPORTER)
         sims, communities, sim_info = start_simulators(workdir, args.simulators, max(RECORDED_SWITCHES, args.devices))
         communities = communities[: args.devices]
         ports = [sims[n % len(sims)].port for n in range(len(communities))]
