@@ -13,7 +13,6 @@ names the problem; other streams never notice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -130,8 +129,10 @@ class Gateway:
         finally:
             if self.streams.get(agent_id) is loop_task:
                 del self.streams[agent_id]
-                with contextlib.suppress(Exception):
+                try:
                     await ingest.run_in_store(registry.disconnected, ingest.engine, agent_id, int(time.time() * 1000))
+                except Exception as exc:  # noqa: BLE001 - the stream is over either way; say why the mark is stale
+                    log.warning("agent %s: could not record the disconnection: %s: %s", agent_id, type(exc).__name__, exc)
                 log.info("agent %s disconnected", agent_id)
 
     async def _check_hello(self, hello: pb.Hello, context: grpc.aio.ServicerContext) -> str:
