@@ -231,3 +231,12 @@ incident_timeline = Table(
     Column("text", Text, nullable=False, server_default=""),
     Index(None, "incident_id", "at_ms"),
 )
+
+
+# ---------------------------------------------------------------- playbook runs (migration 0007)
+
+
+# ---------------------------------------------------------------- notifications, mail, SLA (migration 0008)
+
+
+# ---------------------------------------------------------------- inspections and reports (migration 0009)
