@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.peers import vigil
 from tests.peers.postgres import postgres_server
 
 _databases = itertools.count(1)
@@ -56,3 +57,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'vigil.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    vigil.started.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A failing end-to-end test shows the logs of the Vigil processes it started (CI keeps nothing else)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and report.when in ("setup", "call"):
+        for process in vigil.started:
+            report.sections.append((f"log {process.log}", process.tail()))

@@ -72,6 +72,8 @@ def test_collector_down_for_60_s_loses_nothing(tmp_path: Path, pki: Path) -> Non
         down_at = time.time()
         time.sleep(60)
         collector = _collector_again(folder, pki, port)
+        # Reconnect backoff is capped at 1 s: gRPC's own (shared, up to 120 s) must not stack on it.
+        wait_until(lambda: agent.output().count("connected to collector") >= 2, 5, "the agent to reconnect within 5 s")
         wait_until(lambda: len([t for t in _poll_times(engine) if t > (down_at + 58) * 1000]) >= 3, 60, "polls after the outage")
         times = _assert_exactly_once(engine)
         during = [t for t in times if down_at * 1000 < t < (down_at + 60) * 1000]

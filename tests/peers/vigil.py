@@ -18,8 +18,13 @@ REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30
 
 
+# Every process the running test started: a failing test's report ends with their logs.
+started: list[VigilProcess] = []
+
+
 class VigilProcess:
     def __init__(self, argv: list[str], log: Path, cwd: Path) -> None:
+        started.append(self)
         self.log = log
         self._out = open(log, "wb")
         self.process = subprocess.Popen(
@@ -31,6 +36,9 @@ class VigilProcess:
         if not self._out.closed:
             self._out.flush()
         return self.log.read_text(errors="replace")
+
+    def tail(self, lines: int = 80) -> str:
+        return "\n".join(self.output().splitlines()[-lines:])
 
     def alive(self) -> bool:
         return self.process.poll() is None
