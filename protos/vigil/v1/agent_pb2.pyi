@@ -169,10 +169,61 @@ class Ack(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., slow_down: _Optional[bool] = ..., stored: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("command_id",)
+    __slots__ = ("command_id", "run_playbook", "cancel_run")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_PLAYBOOK_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_RUN_FIELD_NUMBER: _ClassVar[int]
     command_id: str
-    def __init__(self, command_id: _Optional[str] = ...) -> None: ...
+    run_playbook: RunPlaybook
+    cancel_run: CancelRun
+    def __init__(self, command_id: _Optional[str] = ..., run_playbook: _Optional[_Union[RunPlaybook, _Mapping]] = ..., cancel_run: _Optional[_Union[CancelRun, _Mapping]] = ...) -> None: ...
+
+class RunPlaybook(_message.Message):
+    __slots__ = ("run_id", "device_id", "playbook_id", "playbook_hash", "params", "requested_by", "approval")
+    class ParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAYBOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAYBOOK_HASH_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    APPROVAL_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    device_id: str
+    playbook_id: str
+    playbook_hash: str
+    params: _containers.ScalarMap[str, str]
+    requested_by: str
+    approval: Approval
+    def __init__(self, run_id: _Optional[str] = ..., device_id: _Optional[str] = ..., playbook_id: _Optional[str] = ..., playbook_hash: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., requested_by: _Optional[str] = ..., approval: _Optional[_Union[Approval, _Mapping]] = ...) -> None: ...
+
+class Approval(_message.Message):
+    __slots__ = ("approval_id", "approved_by", "approved_at_ms", "run_id", "note")
+    APPROVAL_ID_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_BY_FIELD_NUMBER: _ClassVar[int]
+    APPROVED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    approval_id: str
+    approved_by: str
+    approved_at_ms: int
+    run_id: str
+    note: str
+    def __init__(self, approval_id: _Optional[str] = ..., approved_by: _Optional[str] = ..., approved_at_ms: _Optional[int] = ..., run_id: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class CancelRun(_message.Message):
+    __slots__ = ("run_id", "requested_by")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    requested_by: str
+    def __init__(self, run_id: _Optional[str] = ..., requested_by: _Optional[str] = ...) -> None: ...
 
 class CommandResult(_message.Message):
     __slots__ = ("command_id", "ok", "error")
@@ -185,7 +236,65 @@ class CommandResult(_message.Message):
     def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ...) -> None: ...
 
 class PlaybookOutput(_message.Message):
-    __slots__ = ("run_id",)
+    __slots__ = ("run_id", "seq", "step_started", "lines", "step_finished", "run_finished")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    STEP_STARTED_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    STEP_FINISHED_FIELD_NUMBER: _ClassVar[int]
+    RUN_FINISHED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
-    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+    seq: int
+    step_started: StepStarted
+    lines: OutputLines
+    step_finished: StepFinished
+    run_finished: RunFinished
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., step_started: _Optional[_Union[StepStarted, _Mapping]] = ..., lines: _Optional[_Union[OutputLines, _Mapping]] = ..., step_finished: _Optional[_Union[StepFinished, _Mapping]] = ..., run_finished: _Optional[_Union[RunFinished, _Mapping]] = ...) -> None: ...
+
+class StepStarted(_message.Message):
+    __slots__ = ("step", "index", "command")
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    step: str
+    index: int
+    command: str
+    def __init__(self, step: _Optional[str] = ..., index: _Optional[int] = ..., command: _Optional[str] = ...) -> None: ...
+
+class OutputLines(_message.Message):
+    __slots__ = ("step", "lines")
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    step: str
+    lines: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, step: _Optional[str] = ..., lines: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StepFinished(_message.Message):
+    __slots__ = ("step", "exit_status", "timed_out", "truncated", "duration_ms", "rows_json", "error")
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    EXIT_STATUS_FIELD_NUMBER: _ClassVar[int]
+    TIMED_OUT_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_JSON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    step: str
+    exit_status: int
+    timed_out: bool
+    truncated: bool
+    duration_ms: int
+    rows_json: str
+    error: str
+    def __init__(self, step: _Optional[str] = ..., exit_status: _Optional[int] = ..., timed_out: _Optional[bool] = ..., truncated: _Optional[bool] = ..., duration_ms: _Optional[int] = ..., rows_json: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class RunFinished(_message.Message):
+    __slots__ = ("status", "error", "findings_json", "duration_ms")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    error: str
+    findings_json: str
+    duration_ms: int
+    def __init__(self, status: _Optional[str] = ..., error: _Optional[str] = ..., findings_json: _Optional[str] = ..., duration_ms: _Optional[int] = ...) -> None: ...
