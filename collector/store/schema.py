@@ -235,6 +235,54 @@ incident_timeline = Table(
 
 # ---------------------------------------------------------------- playbook runs (migration 0007)
 
+# A remote diagnosis: who asked for which playbook (id and content hash) on
+# which device, with what, and how it ended. The service record and the audit
+# log: rows are inserted, a run's end is written once, nothing else changes.
+playbook_runs = Table(
+    "playbook_runs",
+    metadata,
+    Column("run_id", BigId, primary_key=True, autoincrement=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("customer", String(200), nullable=False, server_default=""),
+    Column("site", String(200), nullable=False, server_default=""),
+    Column("playbook_id", String(64), nullable=False),
+    Column("playbook_hash", String(64), nullable=False),
+    Column("mode", String(12), nullable=False),
+    Column("params", Text, nullable=False, server_default="{}"),       # JSON object
+    Column("requested_by", String(100), nullable=False),
+    Column("requested_ms", BigInteger, nullable=False),
+    Column("approval", Text, nullable=False, server_default=""),       # JSON: who at the customer approved, when
+    Column("incident_id", BigInteger, nullable=True),                  # set when an incident started it
+    # queued | sent | running | ok | failed | refused | cancelled | timeout | lost
+    Column("status", String(12), nullable=False),
+    Column("sent_ms", BigInteger, nullable=False, server_default="0"),
+    Column("finished_ms", BigInteger, nullable=False, server_default="0"),
+    Column("duration_ms", Integer, nullable=False, server_default="0"),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("findings", Text, nullable=False, server_default="[]"),     # JSON list
+    Column("cancel_requested_ms", BigInteger, nullable=False, server_default="0"),
+    Column("cancel_requested_by", String(100), nullable=False, server_default=""),
+    Index(None, "status"),
+    Index(None, "agent_id", "device_id", "requested_ms"),
+    Index(None, "incident_id"),
+)
+
+# What the device answered, in the order the agent sent it (already redacted there).
+playbook_run_output = Table(
+    "playbook_run_output",
+    metadata,
+    Column("entry_id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),   # step_started | lines | step_finished
+    Column("step", String(100), nullable=False, server_default=""),
+    Column("text", Text, nullable=False, server_default=""),   # the command, or the lines joined by "\n"
+    Column("data", Text, nullable=False, server_default=""),   # JSON: exit status, parsed rows, …
+    UniqueConstraint("run_id", "seq"),
+)
+
 
 # ---------------------------------------------------------------- notifications, mail, SLA (migration 0008)
 
