@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
@@ -23,6 +23,7 @@ from google.protobuf.message import DecodeError
 
 from collector.decode import BatchError, ContractError, SeriesChecker, check_hello, decode
 from collector.ingest import Ingest, StoreUnavailable, StreamState
+from collector.runs.dispatch import RunDispatcher
 from collector.store import registry
 from collector.store.delivery import Delivery
 from protos.vigil.v1 import agent_pb2 as pb
@@ -74,6 +75,9 @@ class Gateway:
         self.heartbeat_interval_s = heartbeat_interval_s
         self.max_message_bytes = max_message_bytes
         self.streams: dict[str, asyncio.Task[object]] = {}
+        # agent id → send a message on its open stream (one writer at a time per stream)
+        self.links: dict[str, Callable[[pb.CollectorMessage], Awaitable[None]]] = {}
+        self.runs: RunDispatcher | None = None
 
     def handler(self) -> grpc.GenericRpcHandler:
         """The service's method table, with a parser that reports bad bytes instead of failing opaquely."""
@@ -129,6 +133,9 @@ class Gateway:
         finally:
             if self.streams.get(agent_id) is loop_task:
                 del self.streams[agent_id]
+                self.links.pop(agent_id, None)
+                if self.runs is not None:
+                    await self.runs.agent_gone(agent_id)
                 try:
                     await ingest.run_in_store(registry.disconnected, ingest.engine, agent_id, int(time.time() * 1000))
                 except Exception as exc:  # noqa: BLE001 - the stream is over either way; say why the mark is stale
@@ -166,7 +173,14 @@ class Gateway:
         context: grpc.aio.ServicerContext,
     ) -> None:
         unacked: asyncio.Queue[tuple[int, asyncio.Future[bool] | None]] = asyncio.Queue(MAX_UNACKED_PER_STREAM)
-        acker = asyncio.create_task(self._ack(agent_id, unacked, context))
+        writing = asyncio.Lock()
+
+        async def send(message: pb.CollectorMessage) -> None:
+            async with writing:  # acks and commands share the stream: one write at a time
+                await context.write(message)
+
+        self.links[agent_id] = send
+        acker = asyncio.create_task(self._ack(agent_id, unacked, send))
         reader = asyncio.create_task(self._read(agent_id, devices, requests, unacked))
         try:
             done, _ = await asyncio.wait({reader, acker}, return_when=asyncio.FIRST_COMPLETED)
@@ -218,6 +232,13 @@ class Gateway:
                 await unacked.put((batch.seq, await self.ingest.enqueue(decoded, stream)))
             elif kind == "heartbeat":
                 await self.ingest.run_in_store(self._heartbeat, agent_id, message.heartbeat, int(time.time() * 1000))
+            elif kind == "playbook_output":
+                if self.runs is not None:
+                    self.runs.received(agent_id, message.playbook_output)
+            elif kind == "command_result":
+                result = message.command_result
+                if not result.ok:
+                    log.warning("agent %s could not take command %s: %s", agent_id, result.command_id, result.error)
             elif kind == "hello":
                 raise Reject(grpc.StatusCode.FAILED_PRECONDITION, f"agent {agent_id}: a second hello on one stream")
             else:
@@ -231,7 +252,8 @@ class Gateway:
             self.ingest.writer.holds_nothing_below(agent_id, beat.oldest_unacked_seq)
 
     async def _ack(
-        self, agent_id: str, unacked: asyncio.Queue[tuple[int, asyncio.Future[bool] | None]], context: grpc.aio.ServicerContext
+        self, agent_id: str, unacked: asyncio.Queue[tuple[int, asyncio.Future[bool] | None]],
+        send: Callable[[pb.CollectorMessage], Awaitable[None]],
     ) -> None:
         """Acknowledge in order, coalescing whatever has already committed into one Ack.
 
@@ -255,4 +277,4 @@ class Gateway:
                 done.append(next_seq)
             watermark = self.ingest.writer.delivery(agent_id).watermark
             ack = pb.Ack(seq=watermark, stored=[s for s in done if s > watermark], slow_down=self.ingest.overloaded)
-            await context.write(pb.CollectorMessage(ack=ack))
+            await send(pb.CollectorMessage(ack=ack))

@@ -17,6 +17,8 @@ from agent import logsetup
 from collector.config import CollectorConfig
 from collector.gateway import Gateway
 from collector.ingest import Ingest
+from collector.runs import records as runs_records
+from collector.runs.dispatch import RunDispatcher
 from collector.store import database, registry
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ async def serve(config: CollectorConfig, stop: asyncio.Event, ready_file: Path |
     engine = database.connect(config.database)
     await asyncio.to_thread(database.upgrade, engine)
     await asyncio.to_thread(registry.all_disconnected, engine)
+    await asyncio.to_thread(runs_records.end_active, engine, "the collector restarted during the run")
     ingest = Ingest(
         engine,
         rollup_interval_s=config.rollup_interval,
@@ -135,6 +138,8 @@ async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest,
     from collector.sinks.runner import SinkRunner
 
     extras = Extras()
+    gateway.runs = RunDispatcher(engine, gateway.links)
+    extras.tasks.append(asyncio.create_task(gateway.runs.run(), name="playbook-runs"))
     if config.checks.enabled:
         extras.checks = await asyncio.to_thread(_check_service, config, engine)
         ingest.listeners.append(extras.checks.offer)
