@@ -242,6 +242,17 @@ class Buffer:
 
 
 @frozen
+class Playbooks:
+    """Remote diagnosis on this site (agent/diagnosis.py): which playbooks, and the limits of a run."""
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    dirs: tuple[Path, ...] = ()               # extra playbooks, added to (and overriding) the shipped ones
+    max_output_bytes: Annotated[int, Size, Bounds(ge=1024)] = 1024 * 1024     # per step; the rest is cut
+    run_timeout: Seconds = 600.0              # a whole run, all steps
+    max_concurrent_runs: Annotated[int, Bounds(ge=1, le=256)] = 16
+
+
+@frozen
 class Device:
     __pydantic_config__ = FORBID_UNKNOWN
     id: Id
@@ -251,6 +262,9 @@ class Device:
     platform: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     snmp: SnmpAccess | None = None            # poll this device over SNMP
+    # `mode: change` playbooks may run here (each run still needs an approval
+    # recorded at the collector). Off by default: diagnosis only.
+    allow_change_playbooks: bool = False
 
     def __post_init__(self) -> None:
         if self.snmp is not None and not self.address:
@@ -276,6 +290,7 @@ class AgentConfig:
     batching: Batching = field(default_factory=Batching)
     buffer: Buffer = field(default_factory=Buffer)
     devices: Annotated[tuple[Device, ...], Check(_unique_devices)] = ()
+    playbooks: Playbooks = field(default_factory=Playbooks)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_message_bytes: Annotated[int, Size] = 4 * 1024 * 1024
 
@@ -299,7 +314,8 @@ def load(path: str | Path) -> AgentConfig:
             tls, **{f.name: base / getattr(tls, f.name) for f in dataclasses.fields(tls) if isinstance(getattr(tls, f.name), Path)}
         )
     return dataclasses.replace(
-        config, state_dir=base / config.state_dir, collector=dataclasses.replace(config.collector, tls=tls)
+        config, state_dir=base / config.state_dir, collector=dataclasses.replace(config.collector, tls=tls),
+        playbooks=dataclasses.replace(config.playbooks, dirs=tuple(base / d for d in config.playbooks.dirs)),
     )
 
 

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 
 import grpc
@@ -104,7 +105,21 @@ class Transport:
         self.connected = asyncio.Event()
         self.sessions = 0
         self._slow_down = False
+        # Commands from the collector go here (the playbook runner); what it
+        # answers goes out beside the batches, unbuffered: a run's output
+        # is only worth anything while its engineer is watching.
+        self.on_command: Callable[[pb.Command], None] | None = None
+        self._live: deque[pb.AgentMessage] = deque()
+        self._live_ready = asyncio.Event()
         self._replay_share = config.buffer.replay_share
+
+    def send_live(self, message: pb.AgentMessage) -> bool:
+        """Send `message` on the open stream, after what is already queued; False when disconnected."""
+        if not self.connected.is_set():
+            return False
+        self._live.append(message)
+        self._live_ready.set()
+        return True
 
     async def run(self) -> None:
         """Connect, stream, and reconnect for ever (until cancelled)."""
@@ -119,6 +134,7 @@ class Transport:
                 log.error("collector %s: %s", address, exc)
             finally:
                 self.connected.clear()
+                self._live.clear()
             if time.monotonic() - started > 60:
                 self._backoff.reset()  # the link was healthy for a while: retry quickly
             delay = self._backoff.delay()
@@ -192,8 +208,18 @@ class Transport:
                 if ack.slow_down != self._slow_down:
                     self._slow_down = ack.slow_down
                     log.warning("collector asks to slow down" if self._slow_down else "collector load is normal again")
+            elif kind == "command":
+                self._command(message.command)
             elif kind is None:
                 log.debug("ignoring a message kind this agent does not know")
+
+    def _command(self, command: pb.Command) -> None:
+        if self.on_command is not None and command.WhichOneof("action") is not None:
+            self.on_command(command)
+        else:
+            log.warning("collector sent command %s, which this agent does not support", command.command_id)
+            self.send_live(pb.AgentMessage(command_result=pb.CommandResult(
+                command_id=command.command_id, ok=False, error="unsupported command")))
 
     async def _send(self, call: grpc.aio.StreamStreamCall, reader: asyncio.Task[None], heartbeat_s: float) -> None:
         """Write buffered batches within the in-flight window, and a heartbeat every interval.
@@ -219,6 +245,9 @@ class Transport:
             if time.monotonic() >= next_heartbeat:
                 await call.write(pb.AgentMessage(heartbeat=self.heartbeat()))
                 next_heartbeat = time.monotonic() + heartbeat_s
+            self._live_ready.clear()
+            while self._live:
+                await call.write(self._live.popleft())
             in_flight = {seq for seq in in_flight if self._outbox.has(seq)}
             batches = self._pick(in_flight, (1 if self._slow_down else window) - len(in_flight), live_from)
             for seq in batches:
@@ -228,12 +257,13 @@ class Transport:
             if batches:
                 continue
             self._outbox.changed.clear()
-            waiter = asyncio.create_task(self._outbox.changed.wait())
+            waiters = {asyncio.create_task(self._outbox.changed.wait()), asyncio.create_task(self._live_ready.wait())}
             await asyncio.wait(
-                {waiter, reader}, timeout=max(0.05, next_heartbeat - time.monotonic()),
+                {*waiters, reader}, timeout=max(0.05, next_heartbeat - time.monotonic()),
                 return_when=asyncio.FIRST_COMPLETED,
             )
-            waiter.cancel()
+            for waiter in waiters:
+                waiter.cancel()
         await reader  # re-raise the reader's error, if it ended with one
 
     def _pick(self, in_flight: set[int], budget: int, live_from: int) -> list[int]:
