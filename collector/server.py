@@ -24,6 +24,7 @@ from collector.store import database, registry
 if TYPE_CHECKING:
     from collector.checks.service import CheckService
     from collector.metrics_endpoint import CollectorMetrics
+    from collector.notify.service import Notifications
     from collector.sinks.runner import SinkRunner
 
 log = logging.getLogger("vigil.collector")
@@ -115,6 +116,7 @@ async def serve(config: CollectorConfig, stop: asyncio.Event, ready_file: Path |
 @dataclass
 class Extras:
     checks: CheckService | None = None
+    notifications: Notifications | None = None   # notices → mail/webhooks, the SLA sweep (collector/notify)
     sinks: list[SinkRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     metrics: CollectorMetrics | None = None
@@ -130,6 +132,8 @@ class Extras:
             self.metrics.stop()
         if self.checks is not None:
             await asyncio.to_thread(self.checks.stop)
+        if self.notifications is not None:
+            await asyncio.to_thread(self.notifications.stop)
 
 
 async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest, gateway: Gateway) -> Extras:
@@ -138,10 +142,15 @@ async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest,
     from collector.sinks.runner import SinkRunner
 
     extras = Extras()
+    if config.notify.enabled:
+        from collector.notify.service import Notifications
+
+        extras.notifications = Notifications(engine, config)
+        extras.notifications.start()
     gateway.runs = RunDispatcher(engine, gateway.links)
     extras.tasks.append(asyncio.create_task(gateway.runs.run(), name="playbook-runs"))
     if config.checks.enabled:
-        extras.checks = await asyncio.to_thread(_check_service, config, engine)
+        extras.checks = await asyncio.to_thread(_check_service, config, engine, extras.notifications)
         ingest.listeners.append(extras.checks.offer)
         extras.checks.start()
     forgotten = await asyncio.to_thread(forget_unconfigured, engine, [s.name for s in config.sinks])
@@ -171,7 +180,7 @@ async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest,
     return extras
 
 
-def _check_service(config: CollectorConfig, engine: Engine) -> CheckService:
+def _check_service(config: CollectorConfig, engine: Engine, notifications: Notifications | None = None) -> CheckService:
     """The check engine over the shipped library, with the thresholds of `checks.overrides` (if any)."""
     import checks
     from checks.overrides import Overrides
@@ -182,6 +191,7 @@ def _check_service(config: CollectorConfig, engine: Engine) -> CheckService:
     service = CheckService(
         engine, library,
         settings=lambda check, device, device_id, labels: overrides.effective(check, device.customer, device.site, device_id, labels),
+        notify=notifications.wake if notifications is not None else None,
     )
     log.info("checks: %d in the library%s", len(library), f", overrides from {config.checks.overrides}" if config.checks.overrides else "")
     return service

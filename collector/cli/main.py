@@ -16,7 +16,7 @@ from pathlib import Path
 
 from agent.configfile import ConfigError, parse_duration
 from collector import __version__
-from collector.cli import checks_command, incidents_command, runs_command
+from collector.cli import checks_command, incidents_command, runs_command, sla_command
 from collector.cli.errors import UsageError
 
 DEFAULT_CONFIG = Path("/etc/vigil/collector.yaml")
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     checks_command.add_parser(commands)
     incidents_command.add_parsers(commands)
     runs_command.add_parsers(commands)
+    sla_command.add_parsers(commands)
 
     certs = commands.add_parser("certs", help="development CA and certificates for mutual TLS")
     certs_commands = certs.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             return runs_command.run(args, None if args.command == "playbooks" else store_url(args))
         if args.command in incidents_command.COMMANDS:
             return incidents_command.run(args, store_url(args))
+        if args.command in sla_command.COMMANDS:
+            return sla_command.run(args, store_url(args))
         if args.command == "status":
             from collector.cli import status
 

@@ -213,6 +213,9 @@ incidents = Table(
     Column("analysis_zh", Text, nullable=False),
     Column("advice_en", Text, nullable=False),
     Column("advice_zh", Text, nullable=False),
+    # Root-cause grouping (migration 0008): a device_unreachable incident folded under its site's
+    # agent_unreachable incident points at it, and is neither notified nor timed on its own. 0: none.
+    Column("parent_incident_id", BigInteger, nullable=False, server_default="0"),
     Index(None, "agent_id", "device_id", "check_id", "instance"),
     Index(None, "status"),
     Index(None, "customer", "happened_ms"),
@@ -284,7 +287,133 @@ playbook_run_output = Table(
 )
 
 
+
 # ---------------------------------------------------------------- notifications, mail, SLA (migration 0008)
+
+# The mail outbox (collector/mail/): one row per message, enqueued under a
+# caller's key that is never accepted twice, so a message is never sent twice
+# even across restarts. The parts are stored, not the MIME text: the sender
+# comes from the SMTP config at delivery time. `lease_until_ms` is the claim
+# of the deliverer sending it now (replicas share the table).
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("message_id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text_body", Text, nullable=False),
+    Column("html_body", Text, nullable=False),
+    Column("message_header_id", String(255), nullable=False),   # the Message-ID header, the same on every attempt
+    Column("lease_until_ms", BigInteger, nullable=False, server_default="0"),
+    UniqueConstraint("key"),
+)
+
+mail_attachments = Table(
+    "mail_attachments",
+    metadata,
+    Column("attachment_id", BigId, primary_key=True, autoincrement=True),
+    Column("message_id", BigInteger, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index(None, "message_id"),
+)
+
+# The delivery log: one row per (message, recipient).
+# queued → sent | refused (5xx at RCPT) | retrying (4xx, connection) → … | failed (gave up, or 5xx at DATA)
+mail_deliveries = Table(
+    "mail_deliveries",
+    metadata,
+    Column("message_id", BigInteger, primary_key=True),
+    Column("recipient", String(320), primary_key=True),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_ms", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("sent_ms", BigInteger, nullable=False, server_default="0"),
+    Index(None, "status", "next_attempt_ms"),
+)
+
+# Webhook posts (collector/notify/webhook.py), each once by key, with their delivery state.
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("hook_id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),            # the JSON posted
+    Column("created_ms", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),    # queued | retrying | sent | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_ms", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("sent_ms", BigInteger, nullable=False, server_default="0"),
+    Column("lease_until_ms", BigInteger, nullable=False, server_default="0"),
+    UniqueConstraint("key"),
+    Index(None, "status", "next_attempt_ms"),
+)
+
+# What should be told about an incident, decided where it happened (the keeper's
+# transaction, the SLA sweep) and routed to people by the notification service.
+# key: incident:{id}:{kind}:{n}, once ever. state: pending → queued | suppressed | skipped.
+incident_notices = Table(
+    "incident_notices",
+    metadata,
+    Column("notice_id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("incident_id", BigInteger, nullable=False),
+    Column("kind", String(40), nullable=False),      # opened | reopened | flapping | resolved | response_at_risk | plan_breached …
+    Column("level", Integer, nullable=False, server_default="0"),   # escalation level (1 = first), 0 for incident events
+    Column("at_ms", BigInteger, nullable=False),     # when what it tells of happened
+    Column("created_ms", BigInteger, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),   # why suppressed/skipped; whom it went to
+    UniqueConstraint("key"),
+    Index(None, "state"),
+    Index(None, "incident_id"),
+)
+
+# Maintenance windows: no incident opens, nothing is notified, for what they cover.
+# Empty site/agent/device: the whole customer (or site). Times are UTC ms, [starts, ends).
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("window_id", BigId, primary_key=True, autoincrement=True),
+    Column("customer", String(200), nullable=False),
+    Column("site", String(200), nullable=False, server_default=""),
+    Column("agent_id", String(64), nullable=False, server_default=""),
+    Column("device_id", String(64), nullable=False, server_default=""),
+    Column("starts_ms", BigInteger, nullable=False),
+    Column("ends_ms", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_by", String(100), nullable=False, server_default=""),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("released_ms", BigInteger, nullable=False, server_default="0"),   # when what still fired at its end was opened
+    Index(None, "customer", "ends_ms"),
+)
+
+# Every fire and recovery a maintenance window swallowed: the record that it
+# was suppressed, and what is still firing when the window ends.
+maintenance_suppressed = Table(
+    "maintenance_suppressed",
+    metadata,
+    Column("entry_id", BigId, primary_key=True, autoincrement=True),
+    Column("window_id", BigInteger, nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("check_id", String(64), nullable=False),
+    Column("instance", String(300), nullable=False, server_default=""),
+    Column("kind", String(10), nullable=False),      # fire | resolve
+    Column("at_ms", BigInteger, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("thresholds", Text, nullable=False, server_default="{}"),   # JSON: the check's settings when it fired
+    Index(None, "window_id"),
+    Index(None, "agent_id", "device_id", "check_id", "instance"),
+)
+
 
 
 # ---------------------------------------------------------------- inspections and reports (migration 0009)
