@@ -15,6 +15,7 @@ file: the Hello carries only the fields `runtime.hello_for` copies.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 import pickle
@@ -26,6 +27,7 @@ from typing import Annotated, Literal
 
 from agent import pollers
 from agent.configfile import Bounds, Check, ConfigError, Duration, Size, load_model
+from agent.ssh.platforms import LOCAL, SSH_PLATFORMS
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 FORBID_UNKNOWN = {"extra": "forbid"}
@@ -187,6 +189,85 @@ class SnmpAccess:
             raise ValueError(f"a v3 user is set but version is {self.version!r}; use version: \"3\"")
 
 
+def _check_host_key(value: str) -> str:
+    if not value:
+        return value
+    from agent.ssh.hostkeys import parse_key_line
+
+    try:
+        kind, blob = parse_key_line(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc}: give the device's public host key as one line, e.g. 'ssh-ed25519 AAAAC3Nz…' "
+            "(from ssh-keyscan or /etc/ssh/ssh_host_ed25519_key.pub)"
+        ) from None
+    return f"{kind} {base64.b64encode(blob).decode()}"
+
+
+@frozen
+class SshCredentials:
+    """A named login shared by devices (`ssh_credentials:`). `password`, `passphrase`, `enable_secret` are secrets."""
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    username: str = ""
+    password: str = ""
+    private_key: Path | None = None       # relative to the config file's folder
+    passphrase: str = ""                  # of the private key
+    use_agent: bool | None = None         # offer the keys of the SSH agent in $SSH_AUTH_SOCK
+    enable_secret: str = ""               # Cisco IOS privileged EXEC
+
+
+@frozen
+class SshAccess:
+    """How the agent reaches one device over SSH.
+
+    `credentials` names an `ssh_credentials` group; any login field set here
+    overrides the group's. Once the config is loaded, the group's fields are
+    merged in and every `SshAccess` is complete. `password`, `passphrase` and
+    `enable_secret` are secrets: masked in logs, never sent to the collector.
+    """
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    port: Annotated[int, Bounds(ge=1, le=65535)] = 22
+    credentials: str = ""
+    username: str = ""
+    password: str = ""
+    private_key: Path | None = None
+    passphrase: str = ""
+    use_agent: bool | None = None
+    enable_secret: str = ""
+    host_key: Annotated[str, Check(_check_host_key)] = ""   # pinned public key; empty: trust on first use
+    timeout: Seconds = 10.0               # TCP connect, SSH handshake, login: each
+    keepalive: Seconds = 30.0             # 0: none
+
+    def __post_init__(self) -> None:
+        if not self.credentials:
+            _check_login(self)
+        if self.timeout <= 0:
+            raise ValueError("timeout must be above 0")
+
+
+def _check_login(access: SshAccess) -> None:
+    if not access.username:
+        raise ValueError("SSH needs a username (set username, or credentials: naming an ssh_credentials entry)")
+    if not (access.password or access.private_key or access.use_agent):
+        raise ValueError("SSH needs a password, a private_key or use_agent: true")
+    if access.passphrase and not access.private_key:
+        raise ValueError("passphrase is set but private_key is not")
+
+
+def _with_credentials(access: SshAccess, group: SshCredentials) -> SshAccess:
+    return dataclasses.replace(
+        access,
+        username=access.username or group.username,
+        password=access.password or group.password,
+        private_key=access.private_key or group.private_key,
+        passphrase=access.passphrase or (group.passphrase if not access.private_key else ""),
+        use_agent=access.use_agent if access.use_agent is not None else group.use_agent,
+        enable_secret=access.enable_secret or group.enable_secret,
+    )
+
+
 @frozen
 class SnmpTraps:
     __pydantic_config__ = FORBID_UNKNOWN
@@ -262,6 +343,7 @@ class Device:
     platform: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     snmp: SnmpAccess | None = None            # poll this device over SNMP
+    ssh: SshAccess | None = None              # reach this device over SSH (polls, playbooks)
     # `mode: change` playbooks may run here (each run still needs an approval
     # recorded at the collector). Off by default: diagnosis only.
     allow_change_playbooks: bool = False
@@ -269,6 +351,16 @@ class Device:
     def __post_init__(self) -> None:
         if self.snmp is not None and not self.address:
             raise ValueError("a device polled over SNMP needs an address")
+        if self.ssh is not None:
+            if not self.address:
+                raise ValueError("a device reached over SSH needs an address")
+            if self.platform not in SSH_PLATFORMS:
+                raise ValueError(
+                    f"a device reached over SSH needs its platform: one of {', '.join(SSH_PLATFORMS)}"
+                    + (f" (not {self.platform!r})" if self.platform else "")
+                )
+        if self.platform == LOCAL and (self.snmp or self.ssh):
+            raise ValueError(f"platform {LOCAL!r} is the agent's own machine: it takes no snmp: or ssh: settings")
 
 
 def _unique_devices(devices: tuple[Device, ...]) -> tuple[Device, ...]:
@@ -290,6 +382,7 @@ class AgentConfig:
     batching: Batching = field(default_factory=Batching)
     buffer: Buffer = field(default_factory=Buffer)
     devices: Annotated[tuple[Device, ...], Check(_unique_devices)] = ()
+    ssh_credentials: dict[Id, SshCredentials] = field(default_factory=dict)   # named logins for devices' ssh:
     playbooks: Playbooks = field(default_factory=Playbooks)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_message_bytes: Annotated[int, Size] = 4 * 1024 * 1024
@@ -298,6 +391,28 @@ class AgentConfig:
         host = self.pollers.host  # the agent's machine is a device even with its poller off
         if host.device_id in {d.id for d in self.devices} | {self.pollers.synthetic.device_id}:
             raise ValueError(f"device id {host.device_id!r} is the host poller's device_id; pick another")
+        object.__setattr__(self, "devices", tuple(self._merge_credentials()))
+
+    def _merge_credentials(self) -> list[Device]:
+        """Each device's `ssh.credentials` group merged into its `ssh:`; errors name the device's field."""
+        devices = []
+        for index, device in enumerate(self.devices):
+            access = device.ssh
+            if access is not None and access.credentials:
+                group = self.ssh_credentials.get(access.credentials)
+                if group is None:
+                    known = ", ".join(sorted(self.ssh_credentials)) or "none are defined"
+                    raise ValueError(
+                        f"devices[{index}].ssh.credentials: no ssh_credentials entry named {access.credentials!r} ({known})"
+                    )
+                access = _with_credentials(access, group)
+                try:
+                    _check_login(access)
+                except ValueError as exc:
+                    raise ValueError(f"devices[{index}].ssh (with credentials {access.credentials!r}): {exc}") from None
+                device = dataclasses.replace(device, ssh=access)
+            devices.append(device)
+        return devices
 
 
 def load(path: str | Path) -> AgentConfig:
@@ -313,8 +428,18 @@ def load(path: str | Path) -> AgentConfig:
         tls = dataclasses.replace(
             tls, **{f.name: base / getattr(tls, f.name) for f in dataclasses.fields(tls) if isinstance(getattr(tls, f.name), Path)}
         )
+    devices = tuple(
+        dataclasses.replace(d, ssh=dataclasses.replace(d.ssh, private_key=base / d.ssh.private_key))
+        if d.ssh is not None and d.ssh.private_key is not None else d
+        for d in config.devices
+    )
+    ssh_credentials = {
+        name: dataclasses.replace(group, private_key=base / group.private_key) if group.private_key else group
+        for name, group in config.ssh_credentials.items()
+    }
     return dataclasses.replace(
         config, state_dir=base / config.state_dir, collector=dataclasses.replace(config.collector, tls=tls),
+        devices=devices, ssh_credentials=ssh_credentials,
         playbooks=dataclasses.replace(config.playbooks, dirs=tuple(base / d for d in config.playbooks.dirs)),
     )
 

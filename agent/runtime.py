@@ -66,6 +66,9 @@ def secrets_of(config: AgentConfig) -> list[str]:
             users.extend([device.snmp.user] if device.snmp.user else [])
     for user in users:
         found += [user.auth_key, user.priv_key]
+    logins = [*config.ssh_credentials.values(), *(d.ssh for d in config.devices if d.ssh is not None)]
+    for login in logins:
+        found += [login.password, login.passphrase, login.enable_secret]
     return [secret for secret in found if secret]
 
 
