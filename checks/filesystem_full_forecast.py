@@ -34,5 +34,6 @@ CHECK = Check(
         "配置日志轮转或定期清理，或在写满之前安排扩容。",
     ),
     playbook="disk_usage",
+    playbook_params={"mount": "path"},
     tags=("capacity",),
 )

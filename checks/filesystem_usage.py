@@ -32,5 +32,6 @@ CHECK = Check(
         "清理或迁移旧日志、转储文件和备份；如数据确需保留，请扩容该卷。",
     ),
     playbook="disk_usage",
+    playbook_params={"mount": "path"},
     tags=("capacity",),
 )

@@ -81,6 +81,9 @@ class Check:
     analysis: Text                          # what it means, with {value}, {threshold}, {instance}, {device} …
     advice: Text                            # what to do about it
     playbook: str | None = None             # run on the device when an incident opens
+    # The playbook's parameters taken from the incident's instance labels, where the
+    # names differ (`{"mount": "path"}`); a parameter named like a label needs no entry.
+    playbook_params: Mapping[str, str] = field(default_factory=dict)
     tags: tuple[str, ...] = field(default=())  # for listing and reports: "capacity", "availability", "hardware" …
 
     def __post_init__(self) -> None:
