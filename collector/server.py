@@ -185,13 +185,17 @@ def _check_service(config: CollectorConfig, engine: Engine, notifications: Notif
     import checks
     from checks.overrides import Overrides
     from collector.checks.service import CheckService
+    from collector.runs.autodiagnosis import AutoDiagnosis, fan_out
+    from playbooks.library import load as playbook_library
 
     library = checks.library()
     overrides = Overrides.load(config.checks.overrides) if config.checks.overrides else Overrides()
     service = CheckService(
         engine, library,
         settings=lambda check, device, device_id, labels: overrides.effective(check, device.customer, device.site, device_id, labels),
-        notify=notifications.wake if notifications is not None else None,
+        # The diagnosis is queued first, so the opening notice can wait for its findings.
+        notify=fan_out(AutoDiagnosis(engine, playbook_library()).on_notice,
+                       notifications.wake if notifications is not None else None),
     )
     log.info("checks: %d in the library%s", len(library), f", overrides from {config.checks.overrides}" if config.checks.overrides else "")
     return service
