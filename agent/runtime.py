@@ -12,6 +12,8 @@ import contextlib
 import logging
 import signal
 import socket
+import time
+from typing import TYPE_CHECKING
 
 from agent import __version__, logsetup, pollers
 from agent.batcher import Batcher
@@ -22,6 +24,10 @@ from agent.scheduler import Scheduler
 from agent.sequence import SequenceAllocator
 from agent.transport import PROTOCOL, Transport
 from protos.vigil.v1 import agent_pb2 as pb
+
+if TYPE_CHECKING:
+    from agent.diagnosis import PlaybookRunner
+    from agent.ssh.pool import SessionPool
 
 log = logging.getLogger("vigil.agent")
 DRAIN_ON_STOP_S = 5.0
@@ -84,14 +90,43 @@ class Agent:
         self.sequence.skip_past(self.outbox.newest())
         self.batcher = Batcher(self.outbox, self.sequence, config.batching.max_points, config.batching.max_delay)
         status = BufferStatusPoller(self.outbox, config.pollers.host.device_id, config.pollers.host.interval)
+        if any(device.ssh is not None for device in config.devices):
+            self._sessions()  # made before the SSH pollers ask for it, with the host-key hook
         self.scheduler = Scheduler([*pollers.build(config), status], self.batcher.add, config.pollers.jitter)
         self.transport = Transport(config, lambda: hello_for(config, self.outbox), self.outbox, self.sequence)
+        self.diagnosis: PlaybookRunner | None = None
+        self.transport.on_command = self._command
         self.traps = None
         if config.pollers.snmp.traps.enabled:
             from agent.pollers.snmp.traps import TrapReceiver
 
             profiles = pollers.preloaded(config, "snmp_profiles")
             self.traps = TrapReceiver(config.pollers.snmp.traps, config.devices, profiles, self.batcher.add_event)  # type: ignore[arg-type]
+
+    def _sessions(self) -> SessionPool:
+        """The one pool of device sessions: polls and playbook runs of a device queue for its one session."""
+        from agent.ssh.pool import for_agent
+
+        return pollers.shared("ssh_sessions", lambda: for_agent(self.config, self._host_key_changed))
+
+    def _command(self, command: pb.Command) -> None:
+        """Playbook runs: the runner, the pool and the playbooks are loaded at the first one (~4 MiB)."""
+        if self.diagnosis is None:
+            import pickle
+
+            from agent.diagnosis import PlaybookRunner
+
+            library = pickle.loads(pollers.preloaded(self.config, "playbooks"))  # type: ignore[arg-type]
+            self.diagnosis = PlaybookRunner(self.config, library, self._sessions(), self.transport.send_live,
+                                            secrets_of(self.config))
+        self.diagnosis.on_command(command)
+
+    def _host_key_changed(self, device_id: str, message: str) -> None:
+        """An impostor or a replaced device: refused, and the collector hears of it at once."""
+        self.batcher.add_event(pb.Event(
+            device=device_id, at_ms=int(time.time() * 1000), source="ssh", name="host_key_changed",
+            severity="major", message=message,
+        ))
 
     async def run(self, stop: asyncio.Event) -> None:
         if self.traps is not None:
@@ -119,6 +154,10 @@ class Agent:
                 await task
         if self.traps is not None:
             self.traps.stop()
+        if self.diagnosis is not None:
+            await self.diagnosis.close()
+        if "ssh_sessions" in pollers.made():
+            await self._sessions().close()
         self.outbox.close()
         log.info(
             "stopped: %d polls, %d failed, %d batches unacknowledged",

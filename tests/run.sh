@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Real peers the tests start on 127.0.0.1, and what runs them.
 DEBIAN_PACKAGES=(postgresql util-linux snmpd snmp victoria-metrics openssh-server openssh-client
-                 fonts-wqy-microhei poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
+                 fonts-wqy-microhei poppler-utils libpango-1.0-0 libpangoft2-1.0-0 iputils-ping traceroute)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from agent.config import AgentConfig
@@ -31,6 +31,7 @@ class Poller(Protocol):
 
 
 Factory = Callable[["AgentConfig"], list[Poller]]
+T = TypeVar("T")
 
 _FACTORIES: dict[str, Factory] = {}
 
@@ -40,6 +41,24 @@ _MODULES = {"host": "agent.pollers.host", "synthetic": "agent.pollers.synthetic"
 # What pollers need that takes pydantic to build (SNMP profiles), made in the
 # forked config child (`agent.config.load_isolated`) and handed back here.
 _PRELOADED: dict[str, object] = {}
+
+
+# Live objects a poller shares with the rest of the agent, made once per process:
+# the SSH session pool ("ssh_sessions"), so that a playbook run and a poll of one
+# device queue for its one session.
+_SHARED: dict[str, object] = {}
+
+
+def shared(name: str, make: Callable[[], T]) -> T:
+    """The process's `name`, made by `make()` the first time it is asked for."""
+    if name not in _SHARED:
+        _SHARED[name] = make()
+    return _SHARED[name]  # type: ignore[return-value]
+
+
+def made() -> set[str]:
+    """The names of the shared objects made so far."""
+    return set(_SHARED)
 
 
 def register(kind: str) -> Callable[[Factory], Factory]:
@@ -69,12 +88,28 @@ def uses_snmp(config: AgentConfig) -> bool:
 
 def preload(config: AgentConfig) -> dict[str, object]:
     """Validated data the configured pollers will need; raises ConfigError naming the file and line."""
-    data: dict[str, object] = {}
+    data: dict[str, object] = {"playbooks": _playbooks(config)}   # pickled: unpickled at the first run
     if uses_snmp(config):
         from agent.pollers.snmp.profiles import load_profiles
 
         data["snmp_profiles"] = load_profiles(config.pollers.snmp.profiles_dir)
     return data
+
+
+def _playbooks(config: AgentConfig) -> bytes:
+    """The installed playbooks, every one validated now: a bad one stops the agent at start, naming it.
+
+    Kept pickled until the first run: most agents run a playbook rarely.
+    """
+    import pickle
+
+    from agent.configfile import ConfigError
+    from playbooks.library import PlaybookError, load
+
+    try:
+        return pickle.dumps(load(config.playbooks.dirs))
+    except PlaybookError as exc:
+        raise ConfigError(f"playbooks: {exc}") from None
 
 
 def keep_preloaded(data: dict[str, object]) -> None:

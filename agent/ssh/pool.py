@@ -34,7 +34,7 @@ from agent.ssh.platforms import LINUX, LOCAL, executor_for
 from agent.ssh.types import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, CommandOutput, OnLine, SessionGone, SshError
 
 if TYPE_CHECKING:
-    from agent.config import Device
+    from agent.config import AgentConfig, Device
 
 log = logging.getLogger("vigil.agent.ssh")
 IDLE_CLOSE_S = 600.0
@@ -114,7 +114,7 @@ class SessionPool:
 
         `platform` (default: the device's own) may only say how else to reach
         it: `agent` runs the commands on the agent's machine (ping, traceroute
-        towards the device; not exclusive, no SSH), and for the agent's own
+        towards the device through `/bin/sh`; not exclusive, no SSH), and for the agent's own
         machine (`host_device_id`) `linux` runs them there through `/bin/sh`.
         Raises `SshError` when the session cannot be had (its `kind` says why).
         """
@@ -122,7 +122,9 @@ class SessionPool:
         platform = platform or device.platform
         self._check_open()
         if platform == LOCAL:
-            async with self._local(device_id, LOCAL, shell=False) as lease:
+            # Playbook commands for `agent` are written for a shell (`LC_ALL=C ping …`), with every
+            # parameter validated and shell-quoted by the playbook library, as for sshd's exec.
+            async with self._local(device_id, LOCAL, shell=True) as lease:
                 yield lease
             return
         lock = self._locks.setdefault(device_id, asyncio.Lock())
@@ -269,3 +271,12 @@ class SessionPool:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
+
+
+def for_agent(config: AgentConfig, on_host_key_changed: Callable[[str, str], None] | None = None) -> SessionPool:
+    """The agent's one pool over its inventory (its own machine included), shared by polls and playbook runs."""
+    return SessionPool(
+        {device.id: device for device in config.devices}, config.state_dir,
+        max_sessions=config.playbooks.max_concurrent_runs * 2 + 16,
+        on_host_key_changed=on_host_key_changed, host_device_id=config.pollers.host.device_id,
+    )

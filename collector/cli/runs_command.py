@@ -55,11 +55,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 
 def library(dirs: list[Path]) -> Any:
+    from playbooks import SHIPPED
     from playbooks.library import PlaybookError, load
 
     extra = [Path(p) for p in os.environ.get("VIGIL_PLAYBOOKS", "").split(":") if p]
     try:
-        return load(extra_dirs=[*extra, *dirs])
+        return load([SHIPPED, *extra, *dirs])
     except PlaybookError as exc:
         raise UsageError(str(exc)) from None
 
@@ -165,7 +166,7 @@ def format_item(item: Any) -> str:
         notes.append("output cut at the size limit")
     if data.get("rows") is not None:
         notes.append(f"{len(data['rows'])} rows parsed")
-    if data.get("error"):
+    if data.get("error") and not data.get("timed_out"):
         notes.append(data["error"])
     return f"   ({', '.join(notes)})"
 
@@ -252,6 +253,6 @@ def follow(engine, run_id: int, who: str) -> int:  # type: ignore[no-untyped-def
     print()
     print(findings_text(json.loads(row.findings or "[]")))
     if row.status != "ok":
-        print(f"vigil: run {run_id} {row.status}: {row.error}", file=sys.stderr)
+        print(f"vigil: run {run_id} {row.status}: {row.error}", file=sys.stderr)  # e.g. "run 7 timeout: step …"
         return 1
     return 0
