@@ -239,6 +239,10 @@ class SshAccess:
     host_key: Annotated[str, Check(_check_host_key)] = ""   # pinned public key; empty: trust on first use
     timeout: Seconds = 10.0               # TCP connect, SSH handshake, login: each
     keepalive: Seconds = 30.0             # 0: none
+    # Poll this device over SSH on a schedule (pollers.ssh): Linux figures like the host poller's, network
+    # CLIs as the SNMP profiles name them. Off by default: SSH access alone is for playbooks.
+    poll: bool = False
+    interval: Annotated[float, Duration, Check(_check_interval)] | None = None   # default: pollers.ssh.interval
 
     def __post_init__(self) -> None:
         if not self.credentials:
@@ -292,11 +296,27 @@ class SnmpPoller:
 
 
 @frozen
+class SshPoller:
+    """Settings shared by every device polled over SSH (`ssh: {poll: true}`); a device's `ssh.interval` overrides."""
+
+    __pydantic_config__ = FORBID_UNKNOWN
+    interval: Annotated[float, Duration, Check(_check_interval)] = 60.0
+    timeout: Seconds = 20.0                   # a whole poll: waiting for the session, login, commands
+    max_in_flight: Annotated[int, Bounds(ge=1, le=1000)] = 16     # devices polled at once
+    per_cpu: bool = True                      # Linux: per-core CPU series too, as pollers.host.per_cpu
+    ignore_fstypes: tuple[str, ...] = ()      # Linux: as pollers.host (pseudo filesystems are always skipped)
+    ignore_mounts: tuple[str, ...] = ()
+    ignore_interfaces: tuple[str, ...] = ("lo",)
+    definitions_dir: Path | None = None       # extra CLI polling definitions, added to (and overriding) the shipped ones
+
+
+@frozen
 class Pollers:
     __pydantic_config__ = FORBID_UNKNOWN
     host: HostPoller = field(default_factory=HostPoller)
     synthetic: SyntheticPoller = field(default_factory=SyntheticPoller)
     snmp: SnmpPoller = field(default_factory=SnmpPoller)
+    ssh: SshPoller = field(default_factory=SshPoller)
     # Spread each poller's start by up to this share of its interval.
     jitter: Annotated[float, Bounds(ge=0.0, le=0.5)] = 0.1
 
@@ -437,9 +457,15 @@ def load(path: str | Path) -> AgentConfig:
         name: dataclasses.replace(group, private_key=base / group.private_key) if group.private_key else group
         for name, group in config.ssh_credentials.items()
     }
+    p = config.pollers
+    pollers = dataclasses.replace(
+        p,
+        snmp=dataclasses.replace(p.snmp, profiles_dir=base / p.snmp.profiles_dir if p.snmp.profiles_dir else None),
+        ssh=dataclasses.replace(p.ssh, definitions_dir=base / p.ssh.definitions_dir if p.ssh.definitions_dir else None),
+    )
     return dataclasses.replace(
         config, state_dir=base / config.state_dir, collector=dataclasses.replace(config.collector, tls=tls),
-        devices=devices, ssh_credentials=ssh_credentials,
+        devices=devices, ssh_credentials=ssh_credentials, pollers=pollers,
         playbooks=dataclasses.replace(config.playbooks, dirs=tuple(base / d for d in config.playbooks.dirs)),
     )
 

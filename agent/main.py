@@ -41,6 +41,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from agent.pollers.snmp import probe as snmp_probe
 
     snmp_probe.add_arguments(probe)
+    ssh = commands.add_parser("ssh", help="SSH tools for adding a device")
+    ssh_commands = ssh.add_subparsers(dest="ssh_command", metavar="ACTION", required=True)
+    ssh_probe_parser = ssh_commands.add_parser(
+        "probe", help="show what the agent would collect from a Linux server or network device over SSH",
+        description="Log in and poll one device once, as the agent would, and print what it found. "
+                    "Nothing is sent anywhere.",
+    )
+    from agent.pollers.ssh import probe as ssh_probe
+
+    ssh_probe.add_arguments(ssh_probe_parser)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -56,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         from agent.pollers.snmp import probe as snmp_probe
 
         return snmp_probe.run(args)
+    if args.command == "ssh":
+        from agent.pollers.ssh import probe as ssh_probe
+
+        return ssh_probe.run(args)
     from agent import config as agent_config
 
     # `run` validates in a forked child: pydantic never loads into the running agent.

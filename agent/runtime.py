@@ -57,7 +57,8 @@ def hello_for(config: AgentConfig, outbox: DurableBuffer) -> pb.Hello:
     for device in config.devices:
         hello.devices.add(
             id=device.id, name=device.name or device.id, kind=device.kind, address=device.address,
-            platform=device.platform, labels=device.labels, pollers=["snmp"] if device.snmp else [],
+            platform=device.platform, labels=device.labels,
+            pollers=[*(["snmp"] if device.snmp else []), *(["ssh"] if device.ssh and device.ssh.poll else [])],
         )
     return hello
 

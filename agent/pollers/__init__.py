@@ -36,7 +36,8 @@ T = TypeVar("T")
 _FACTORIES: dict[str, Factory] = {}
 
 # kind → module that registers it when imported.
-_MODULES = {"host": "agent.pollers.host", "synthetic": "agent.pollers.synthetic", "snmp": "agent.pollers.snmp.poller"}
+_MODULES = {"host": "agent.pollers.host", "synthetic": "agent.pollers.synthetic", "snmp": "agent.pollers.snmp.poller",
+            "ssh": "agent.pollers.ssh.poller"}
 
 # What pollers need that takes pydantic to build (SNMP profiles), made in the
 # forked config child (`agent.config.load_isolated`) and handed back here.
@@ -79,6 +80,8 @@ def enabled_kinds(config: AgentConfig) -> list[str]:
         kinds.append("synthetic")
     if any(device.snmp is not None for device in config.devices):
         kinds.append("snmp")
+    if any(device.ssh is not None and device.ssh.poll for device in config.devices):
+        kinds.append("ssh")
     return kinds
 
 
@@ -93,6 +96,10 @@ def preload(config: AgentConfig) -> dict[str, object]:
         from agent.pollers.snmp.profiles import load_profiles
 
         data["snmp_profiles"] = load_profiles(config.pollers.snmp.profiles_dir)
+    if "ssh" in enabled_kinds(config):
+        from agent.pollers.ssh.model import load_for
+
+        data["ssh_definitions"] = load_for(config)
     return data
 
 
