@@ -149,6 +149,10 @@ async def _start_extras(config: CollectorConfig, engine: Engine, ingest: Ingest,
         extras.notifications.start()
     gateway.runs = RunDispatcher(engine, gateway.links)
     extras.tasks.append(asyncio.create_task(gateway.runs.run(), name="playbook-runs"))
+    from collector.inspections import schedule
+
+    if (inspections := schedule.start(engine, config)) is not None:
+        extras.tasks.append(inspections)
     if config.checks.enabled:
         extras.checks = await asyncio.to_thread(_check_service, config, engine, extras.notifications)
         ingest.listeners.append(extras.checks.offer)

@@ -3,7 +3,10 @@
 Both run as real separate processes, exactly as on a site and at the
 provider; the demo only writes their configs and certificates into its
 folder, starts them, and reads the store to show progress. Their logs are in
-`<dir>/logs/`, so a newcomer can see what each side said.
+`<dir>/logs/`, so a newcomer can see what each side said. It ends the way a
+month ends for a customer: an inspection report of the demo site (PDF and
+HTML in `<dir>/reports/`), mailed through a local SMTP sink on 127.0.0.1
+that keeps what it receives in `<dir>/mail/`.
 """
 
 from __future__ import annotations
@@ -125,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
     report, points = _summary(directory)
     print()
     print(report)
+    if points:
+        print()
+        print(_inspection_report(directory))
     return 0 if points else 1
 
 
@@ -178,3 +184,90 @@ def _summary(directory: Path) -> tuple[str, int]:
     if points == 0:
         lines.insert(0, f"No points arrived: see {directory / 'logs'} for why.")
     return "\n".join(lines), points
+
+
+DEMO_CUSTOMER = "演示客户 Demo Customer"
+DEMO_CONTACT = "客户联系人 <it@demo-customer.example>"
+
+
+def _inspection_report(directory: Path) -> str:
+    """Inspect the demo site over the last hour, write the report, mail it to a local SMTP sink; what happened, as text."""
+    from collector.config import CollectorConfig
+    from collector.inspections import job, period
+    from collector.mail import outbox
+    from collector.mail.deliver import Deliverer
+
+    url = sqlite_url(directory / "vigil.db")
+    reports = directory / "reports"
+    config = CollectorConfig.model_validate({
+        "database": url,
+        "customers": {DEMO_CUSTOMER: {"contacts": [DEMO_CONTACT]}},
+        "inspections": {"provider": "Vigil 演示 Demo", "output_dir": str(reports),
+                        "customers": [{"customer": DEMO_CUSTOMER, "timezone": "Asia/Shanghai"}]},
+    })
+    sink = _SmtpSink(directory / "mail")
+    engine = connect(url)
+    lines = []
+    try:
+        now = int(time.time() * 1000)
+        request = job.Request(DEMO_CUSTOMER, period.parse("last-1h", "Asia/Shanghai", now), ("zh",), send=sink.port is not None)
+        outcome = job.run(engine, request, job.Environment.from_config(config), "vigil-demo", now)
+        if outcome.status != "done" or outcome.inspection is None:
+            return f"No inspection report: {outcome.error or 'the run was skipped'}"
+        inspection = outcome.inspection
+        findings = sum(1 for d in inspection.devices for f in d.findings if f.severity != "info")
+        lines.append(f"Inspection report {outcome.number} of the demo site (the last hour): {len(inspection.devices)} device(s), "
+                     f"health score {inspection.score:g}, {findings} finding(s).")
+        lines += [f"  {path}" for path in outcome.files]
+        if sink.port is None:
+            lines.append(f"  (not mailed: {sink.missing}; `pip install aiosmtpd` to see the mail too)")
+        else:
+            Deliverer(engine, _smtp(sink.port)).run_once()
+            for row in outbox.deliveries(engine, outcome.mail_key):
+                lines.append(f"  mailed to {row.recipient}: {row.status}, through a local SMTP sink on 127.0.0.1:{sink.port}")
+            lines += [f"  {path}" for path in sink.saved]
+        lines.append(f"  see it again: vigil --db {url} reports")
+    finally:
+        engine.dispose()
+        sink.stop()
+    return "\n".join(lines)
+
+
+def _smtp(port: int):  # type: ignore[no-untyped-def]
+    from collector.config import SmtpConfig
+
+    return SmtpConfig(host="127.0.0.1", port=port, security="none", sender="Vigil 演示 <vigil@demo.invalid>", timeout=10.0)
+
+
+class _SmtpSink:
+    """aiosmtpd on 127.0.0.1 (a free port) keeping each message it receives as an .eml file; port None without aiosmtpd."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.saved: list[Path] = []
+        self.port: int | None = None
+        self.missing = ""
+        try:
+            from aiosmtpd.controller import Controller
+        except ImportError as exc:
+            self.missing = f"aiosmtpd is not installed ({exc.name})"
+            self._controller = None
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self._controller = Controller(self, hostname="127.0.0.1", port=port)
+        self._controller.start()
+        self.port = port
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def] # noqa: N802
+        path = self.folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{len(self.saved) + 1}.eml"
+        path.write_bytes(bytes(envelope.original_content or envelope.content))
+        self.saved.append(path)
+        return "250 2.0.0 Message accepted for delivery"
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None

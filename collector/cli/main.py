@@ -17,6 +17,7 @@ from pathlib import Path
 from agent.configfile import ConfigError, parse_duration
 from collector import __version__
 from collector.cli import checks_command, incidents_command, runs_command, sla_command
+from collector.cli import inspect_command, reports_command
 from collector.cli.errors import UsageError
 
 DEFAULT_CONFIG = Path("/etc/vigil/collector.yaml")
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     incidents_command.add_parsers(commands)
     runs_command.add_parsers(commands)
     sla_command.add_parsers(commands)
+    inspect_command.add_parser(commands)
+    reports_command.add_parser(commands)
 
     certs = commands.add_parser("certs", help="development CA and certificates for mutual TLS")
     certs_commands = certs.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
@@ -128,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             return checks_command.run(args, store_url)
         if args.command in runs_command.COMMANDS:
             return runs_command.run(args, None if args.command == "playbooks" else store_url(args))
+        if args.command in inspect_command.COMMANDS:
+            return inspect_command.run(args, store_url(args))
+        if args.command in reports_command.COMMANDS:
+            return reports_command.run(args, store_url(args))
         if args.command in incidents_command.COMMANDS:
             return incidents_command.run(args, store_url(args))
         if args.command in sla_command.COMMANDS:

@@ -417,3 +417,61 @@ maintenance_suppressed = Table(
 
 
 # ---------------------------------------------------------------- inspections and reports (migration 0009)
+
+# One inspection (巡检) of one customer over one period: what ran, for whom,
+# and its result (`result`: the inspection model as gzip'd JSON, so a report
+# can be re-rendered and the next one can say what changed). `run_key` is
+# unique: a scheduled run is "schedule:<customer>/<schedule>:<due_ms>", so a
+# due time is claimed once, however often the collector restarts; a claim
+# whose owner died (`lease_ms` passed, or the same collector restarted)
+# is taken over and finished, never run a second time beside it.
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("inspection_id", BigId, primary_key=True, autoincrement=True),
+    Column("run_key", String(300), nullable=False),
+    Column("customer", String(200), nullable=False),
+    Column("trigger", String(10), nullable=False),        # schedule | manual
+    Column("due_ms", BigInteger, nullable=False, server_default="0"),  # the schedule's due time; 0 for manual
+    Column("period_label", String(40), nullable=False),
+    Column("period_start_ms", BigInteger, nullable=False),
+    Column("period_end_ms", BigInteger, nullable=False),  # exclusive
+    Column("timezone", String(64), nullable=False),
+    Column("languages", String(20), nullable=False),      # comma separated: zh,en
+    Column("send", Boolean, nullable=False, server_default="0"),
+    Column("status", String(10), nullable=False),         # running | done | failed
+    Column("claimed_by", String(100), nullable=False, server_default=""),
+    Column("lease_ms", BigInteger, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("finished_ms", BigInteger, nullable=False, server_default="0"),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("number", String(60), nullable=False, server_default=""),    # the report number printed on the cover
+    Column("score", Float, nullable=True),
+    Column("devices", Integer, nullable=False, server_default="0"),
+    Column("findings", Integer, nullable=False, server_default="0"),
+    Column("result", LargeBinary, nullable=True),
+    UniqueConstraint("run_key"),
+    Index(None, "customer", "period_start_ms"),
+    Index(None, "status"),
+)
+
+# A rendered report of an inspection, one per language: the HTML (gzip'd) and
+# the PDF, kept as sent so the history shows what the customer received.
+reports = Table(
+    "reports",
+    metadata,
+    Column("report_id", BigId, primary_key=True, autoincrement=True),
+    Column("inspection_id", BigInteger, nullable=False),
+    Column("customer", String(200), nullable=False),
+    Column("number", String(60), nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("html_gz", LargeBinary, nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+    Column("html_bytes", BigInteger, nullable=False),
+    Column("pdf_bytes", BigInteger, nullable=False),
+    Column("pages", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("inspection_id", "lang"),
+    Index(None, "customer", "created_ms"),
+)
