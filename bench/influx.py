@@ -1,10 +1,13 @@
 """InfluxDB sink: the collector's outbox → VictoriaMetrics, beside plain HTTP POSTs; then a 30 s outage.
 
-    .venv/bin/python bench/influx.py            # full: 2,000,000 points, 30 s outage (about 1 min 20 s)
-    .venv/bin/python bench/influx.py --quick    # 500,000 points, 10 s outage (about 30 s)
+    .venv/bin/python bench/influx.py            # full: 2,000,000 points × 2 rounds, 30 s outage (about 2 min)
+    .venv/bin/python bench/influx.py --quick    # 500,000 points × 3 rounds, 10 s outage (about 1 min)
 
-Three parts, one after the other, each against a fresh `victoria-metrics`
-(Debian's; it accepts the InfluxDB v2 write API influxdb-client speaks):
+Three parts, each run against a fresh `victoria-metrics` (Debian's; it
+accepts the InfluxDB v2 write API influxdb-client speaks). Parts 1 and 2 are
+run in rounds (`--rounds`: full 2, quick 3), sink and baseline one after the
+other with the order swapped every round, and pooled (points ÷ seconds over
+all rounds): on a shared machine one pair alone moved by ±30 %.
 
 1. **sink** — a SQLite store filled (outside the clock) through the
    collector's own `MetricWriter` with agent-shaped batches: 8 agents × 10
@@ -13,10 +16,11 @@ Three parts, one after the other, each against a fresh `victoria-metrics`
    (influxdb-client's WriteService, gzip at the sink's default level 1,
    `batch_points` 5000) sends the whole outbox from its cursor: read blocks,
    format line protocol, gzip, write, commit the cursor. Clock: runner
-   start → last cursor commit.
+   start → last cursor commit. Each round's sink has its own name, so its
+   own cursor, starting at block 0.
 2. **baseline** — the same line protocol (formatted by the sink's encoder
    before the clock) POSTed with `http.client` on one keep-alive connection,
-   in the same batches, gzip'd inside the clock at the same level, with the
+   in the same requests (the sink's own cut), gzip'd inside the clock at the same level, with the
    same headers and query. What it leaves out is exactly what the sink
    adds: reading the store, formatting, the client library, the cursor.
    An extra row, not a target: the sink's own reading and formatting code
@@ -33,7 +37,7 @@ Three parts, one after the other, each against a fresh `victoria-metrics`
    duplicated = found − distinct. Poll → commit times (`received_ms − max_ts`
    of each block) show whether the agents were slowed during the outage.
 
-Both throughput runs are verified: VictoriaMetrics must hold exactly the
+Every throughput run is verified: VictoriaMetrics must hold exactly the
 points sent (else FAILED, exit 1, no RESULT).
 RESULT keys: `points_per_s`, `baseline_points_per_s`, `missing_points`
 (plus `ratio`, `duplicate_points`, `outage_s`).
@@ -173,12 +177,14 @@ def fill_store(path: Path, batches: int, seed: int = 7):  # type: ignore[no-unty
     return engine
 
 
-def run_sink(engine, url: str, total_points: int, last_block: int, batch_points: int, gzip_level: int) -> dict:  # type: ignore[no-untyped-def]
+def run_sink(engine, url: str, total_points: int, last_block: int, batch_points: int, gzip_level: int,  # type: ignore[no-untyped-def]
+             name: str = "bench") -> dict:
+    """The sink `name` (a cursor of its own: each round starts from block 0) sends the whole outbox."""
     from collector.config import InfluxDBSink
     from collector.sinks import build
     from collector.sinks.runner import SinkRunner
 
-    config = InfluxDBSink(name="bench", kind="influxdb", url=url, org="bench", bucket="vigil", token="bench-token",
+    config = InfluxDBSink(name=name, kind="influxdb", url=url, org="bench", bucket="vigil", token="bench-token",
                           batch_points=batch_points, gzip_level=gzip_level, flush_interval=0.05)
     runner = SinkRunner(engine, build(config), batch_points=batch_points, flush_interval_s=0.05, status_interval_s=60)
 
@@ -199,30 +205,43 @@ def run_sink(engine, url: str, total_points: int, last_block: int, batch_points:
             await asyncio.gather(task, return_exceptions=True)
 
     import os
+    import threading
 
-    cpu0 = S.cpu_seconds(os.getpid())
+    def by_thread() -> dict[str, float]:
+        """CPU seconds per thread: the sink's threads by their role, the event loop (and this bench's wait) as "loop"."""
+        names = {t.native_id: t.name for t in threading.enumerate()}
+        found: dict[str, float] = {}
+        for tid, (_, seconds) in S.thread_cpu_seconds(os.getpid()).items():
+            role = names.get(tid, "other")
+            role = "loop" if role == "MainThread" else role.removeprefix(f"sink-{name}-").rsplit("_", 1)[0]
+            found[role] = found.get(role, 0.0) + seconds
+        return found
+
+    cpu0, threads0 = S.cpu_seconds(os.getpid()), by_thread()
     elapsed = asyncio.run(main())
-    cpu = S.cpu_seconds(os.getpid()) - cpu0
+    cpu, threads = S.cpu_seconds(os.getpid()) - cpu0, by_thread()   # the sink's threads live until close()
     runner.close()
     if runner.points_sent != total_points:
         raise S.BenchError(f"the sink sent {runner.points_sent:,} points, the store holds {total_points:,}")
-    return {"seconds": elapsed, "cpu_s": cpu, "requests": runner.requests_sent}
+    threads = {role: seconds - threads0.get(role, 0.0) for role, seconds in threads.items() if role in ("loop", "read", "send", "commit")}
+    return {"seconds": elapsed, "cpu_s": cpu, "requests": runner.requests_sent, "threads": threads}
+
+
+def _bodies(engine, name: str, batch_points: int):  # type: ignore[no-untyped-def]
+    """The sink's own request texts for the whole outbox: its reads, its encoder, its cut into requests."""
+    from collector.sinks.lineprotocol import LineEncoder
+    from collector.sinks.outbox import Outbox
+    from collector.sinks.runner import REQUESTS_PER_BATCH, cut_requests
+
+    box, encoder, position = Outbox(engine, name, batch_points * REQUESTS_PER_BATCH), LineEncoder("ms"), (0, 0)
+    while not (batch := box.read(position)).empty:
+        yield from (lines.text for lines in cut_requests(encoder.encode(batch).parts, batch_points))
+        position = batch.end
 
 
 def prepare_baseline(engine, batch_points: int) -> list[bytes]:  # type: ignore[no-untyped-def]
-    """The sink's own line protocol for the whole outbox, batch by batch (outside the clock)."""
-    from collector.sinks.lineprotocol import LineEncoder
-    from collector.sinks.outbox import Outbox
-
-    box, encoder = Outbox(engine, "baseline", batch_points), LineEncoder("ms")
-    bodies, position = [], (0, 0)
-    while True:
-        batch = box.read(position)
-        if batch.empty:
-            return bodies
-        lines = encoder.encode(batch).records
-        bodies.extend(b"\n".join(lines[i : i + batch_points]) for i in range(0, len(lines), batch_points))
-        position = batch.end
+    """The sink's line protocol for the whole outbox, request by request (outside the clock)."""
+    return list(_bodies(engine, "baseline", batch_points))
 
 
 def run_baseline(url: str, bodies: list[bytes], gzip_level: int) -> dict:
@@ -232,17 +251,7 @@ def run_baseline(url: str, bodies: list[bytes], gzip_level: int) -> dict:
 
 def run_format_and_post(url: str, engine, batch_points: int, gzip_level: int) -> dict:  # type: ignore[no-untyped-def]
     """An extra row: reading and formatting inside the clock (the sink's own code), then the plain POSTs."""
-    from collector.sinks.lineprotocol import LineEncoder
-    from collector.sinks.outbox import Outbox
-
-    def bodies():  # type: ignore[no-untyped-def]
-        box, encoder, position = Outbox(engine, "formatted", batch_points), LineEncoder("ms"), (0, 0)
-        while not (batch := box.read(position)).empty:
-            lines = encoder.encode(batch).records
-            yield from (b"\n".join(lines[i : i + batch_points]) for i in range(0, len(lines), batch_points))
-            position = batch.end
-
-    return _post_all(url, bodies(), gzip_level)
+    return _post_all(url, _bodies(engine, "formatted", batch_points), gzip_level)
 
 
 def _post_all(url: str, bodies, gzip_level: int) -> dict:  # type: ignore[no-untyped-def]
@@ -392,10 +401,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--outage", type=float, help="seconds victoria-metrics is down (default 30, quick 10)")
     p.add_argument("--steady", type=float, help="seconds of steady ingest before and after the outage (default 10, quick 5)")
     p.add_argument("--series", type=int, default=2000, help="synthetic series per second during the outage part (default 2000)")
+    p.add_argument("--rounds", type=int, help="sink and baseline runs each, alternating (default 2, quick 3); figures pool them")
     p.add_argument("--no-outage", action="store_true", help="skip part 3")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     args = p.parse_args()
     args.points = args.points or (500_000 if args.quick else 2_000_000)
+    args.rounds = max(1, args.rounds or (3 if args.quick else 2))
     args.outage = args.outage if args.outage is not None else (10.0 if args.quick else 30.0)
     args.steady = args.steady if args.steady is not None else (5.0 if args.quick else 10.0)
     return args
@@ -408,6 +419,7 @@ def main() -> int:
     mode = "quick" if args.quick else "full"
     batches = max(1, args.points // BATCH_POINTS)
     points = batches * BATCH_POINTS
+    load_at_start = Path("/proc/loadavg").read_text().split()[:3]
     workdir = Path(tempfile.mkdtemp(prefix="vigil-bench-influx-"))
     print(f"influx benchmark ({mode}): {points:,} points in the outbox, batch_points {args.batch_points}, "
           f"outage {args.outage:.0f} s under {args.series:,} points/s")
@@ -419,39 +431,37 @@ def main() -> int:
         engine = fill_store(workdir / "outbox.db", batches)
         print(f"  store filled: {points:,} points in {batches} blocks ({time.monotonic() - t:.1f} s, outside the clock)", flush=True)
 
-        victoria = Victoria(workdir, "sink-victoria", children)
-        vm_cpu0 = S.cpu_seconds(victoria.child.pid)
-        sink = run_sink(engine, victoria.url, points, batches, args.batch_points, args.gzip_level)
-        sink["vm_cpu_s"] = S.cpu_seconds(victoria.child.pid) - vm_cpu0
-        total, distinct = victoria.points('{__name__=~"interface_.*"}', expected=points)
-        if (total, distinct) != (points, points):
-            raise S.BenchError(f"victoria-metrics holds {total:,} points ({distinct:,} distinct) after the sink run; expected {points:,}")
-        victoria.child.stop()
-        print(f"  sink: {points / sink['seconds']:,.0f} points/s ({sink['seconds']:.2f} s, {sink['requests']} requests), verified", flush=True)
-
-        victoria = Victoria(workdir, "formatted-victoria", children)
-        vm_cpu0 = S.cpu_seconds(victoria.child.pid)
-        formatted = run_format_and_post(victoria.url, engine, args.batch_points, args.gzip_level)
-        formatted["vm_cpu_s"] = S.cpu_seconds(victoria.child.pid) - vm_cpu0
-        total, distinct = victoria.points('{__name__=~"interface_.*"}', expected=points)
-        if (total, distinct) != (points, points):
-            raise S.BenchError(f"victoria-metrics holds {total:,} points after the format-and-POST run; expected {points:,}")
-        victoria.child.stop()
-        print(f"  format + POST: {points / formatted['seconds']:,.0f} points/s ({formatted['seconds']:.2f} s), verified", flush=True)
-
         t = time.monotonic()
         bodies = prepare_baseline(engine, args.batch_points)
-        engine.dispose()
         print(f"  baseline: {len(bodies)} bodies formatted ({time.monotonic() - t:.1f} s, outside the clock)", flush=True)
-        victoria = Victoria(workdir, "baseline-victoria", children)
-        vm_cpu0 = S.cpu_seconds(victoria.child.pid)
-        baseline = run_baseline(victoria.url, bodies, args.gzip_level)
-        baseline["vm_cpu_s"] = S.cpu_seconds(victoria.child.pid) - vm_cpu0
-        total, distinct = victoria.points('{__name__=~"interface_.*"}', expected=points)
-        if (total, distinct) != (points, points):
-            raise S.BenchError(f"victoria-metrics holds {total:,} points after the baseline run; expected {points:,}")
-        victoria.child.stop()
-        print(f"  baseline: {points / baseline['seconds']:,.0f} points/s ({baseline['seconds']:.2f} s), verified", flush=True)
+
+        def measured(label: str, run):  # type: ignore[no-untyped-def]
+            """`run(url)` against a fresh victoria-metrics, which must then hold exactly every point."""
+            victoria = Victoria(workdir, f"{label}-victoria", children)
+            vm_cpu0 = S.cpu_seconds(victoria.child.pid)
+            result = run(victoria.url)
+            result["vm_cpu_s"] = S.cpu_seconds(victoria.child.pid) - vm_cpu0
+            total, distinct = victoria.points('{__name__=~"interface_.*"}', expected=points)
+            if (total, distinct) != (points, points):
+                raise S.BenchError(f"victoria-metrics holds {total:,} points ({distinct:,} distinct) after {label}; expected {points:,}")
+            victoria.child.stop()
+            print(f"  {label}: {points / result['seconds']:,.0f} points/s ({result['seconds']:.2f} s, "
+                  f"{result['requests']} requests), verified", flush=True)
+            return result
+
+        # Rounds: sink and baseline one after the other, the order swapped every round, so that
+        # a burst of load from elsewhere on the machine does not land on one side only.
+        sinks, baselines = [], []
+        for r in range(1, args.rounds + 1):
+            pair = [
+                lambda r=r: sinks.append(measured(f"sink round {r}", lambda url: run_sink(
+                    engine, url, points, batches, args.batch_points, args.gzip_level, name=f"bench-{r}"))),
+                lambda r=r: baselines.append(measured(f"baseline round {r}", lambda url: run_baseline(url, bodies, args.gzip_level))),
+            ]
+            for run in pair if r % 2 else pair[::-1]:
+                run()
+        formatted = measured("read + format + plain POST", lambda url: run_format_and_post(url, engine, args.batch_points, args.gzip_level))
+        engine.dispose()
 
         result = None if args.no_outage else outage(workdir, args, children)
     except S.BenchError as exc:
@@ -461,22 +471,33 @@ def main() -> int:
         S.cleanup(children, workdir, args.keep)
 
     S.print_provenance(code_under_test)
+    print(f"load average (1, 5, 15 min) at the start {' '.join(load_at_start)}, at the end "
+          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}: other work on the machine moves every figure")
     import influxdb_client
 
     print(f"influxdb-client {influxdb_client.__version__}, gzip level {args.gzip_level} (sink and baseline); outbox: SQLite, {batches} blocks "
           f"of {BATCH_POINTS:,} points (8 agents × 10 SNMP switches × 5 interfaces × 10 metrics × 10 points); "
           f"{args.batch_points} lines per request; whole run {time.monotonic() - started:.0f} s\n")
     rows = []
-    runs = (("sink: outbox → influxdb-client → VM", sink), ("baseline: plain HTTP POST → VM", baseline),
-            ("(extra) read + format + plain POST, one thread", formatted))
+    runs = [(f"sink, round {r}: outbox → influxdb-client → VM", run) for r, run in enumerate(sinks, 1)]
+    runs += [(f"baseline, round {r}: plain HTTP POST → VM", run) for r, run in enumerate(baselines, 1)]
+    runs.append(("(extra) read + format + plain POST, one thread", formatted))
     for name, run in runs:
         rows.append([name, f"{points / run['seconds']:,.0f}", f"{run['seconds']:.2f}", run["requests"],
                      f"{1e6 * run['cpu_s'] / points:.2f}", f"{1e6 * run['vm_cpu_s'] / points:.2f}"])
     print(S.table(rows, ["run", "points/s", "seconds", "requests", "sender CPU s / M points", "VM CPU s / M points"]))
-    ratio = baseline["seconds"] / sink["seconds"]
-    print(f"\nsink / baseline: {ratio:.2f}×; sink / (read + format + plain POST): {formatted['seconds'] / sink['seconds']:.2f}×")
+    print("sink CPU s / M points by thread: " + "; ".join(
+        f"round {r}: " + ", ".join(f"{role} {1e6 * seconds / points:.2f}" for role, seconds in sorted(run["threads"].items()))
+        for r, run in enumerate(sinks, 1)))
+    sink_s, baseline_s = sum(run["seconds"] for run in sinks), sum(run["seconds"] for run in baselines)
+    ratio = baseline_s / sink_s
+    per_round = ", ".join(f"{b['seconds'] / a['seconds']:.2f}" for a, b in zip(sinks, baselines))
+    print(f"\nall rounds: sink {len(sinks) * points / sink_s:,.0f} points/s, "
+          f"baseline {len(baselines) * points / baseline_s:,.0f} points/s; "
+          f"sink / baseline {ratio:.2f}× (rounds: {per_round}); "
+          f"sink / (read + format + plain POST): {formatted['seconds'] * len(sinks) / sink_s:.2f}×")
     values: dict[str, object] = {
-        "points_per_s": round(points / sink["seconds"]), "baseline_points_per_s": round(points / baseline["seconds"]),
+        "points_per_s": round(len(sinks) * points / sink_s), "baseline_points_per_s": round(len(baselines) * points / baseline_s),
         "ratio": round(ratio, 3),
     }
     if result is not None:

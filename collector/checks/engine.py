@@ -79,6 +79,15 @@ class CheckEngine:
                 for name in (*check.rule.fires, *check.rule.clears):
                     self._event_checks.setdefault((check.applies.metric, name), []).append(check)
         self._companions = {c.applies.only_if[0] for c in self._point_checks if c.applies.only_if}
+        # metric → the point checks that read it or track it as a companion, in library order:
+        # routing a new series looks at those only (most metrics are read by none).
+        self._checks_by_metric: dict[str, list[Check]] = {}
+        for check in self._point_checks:
+            metrics = [check.applies.metric]
+            if check.applies.only_if and check.applies.only_if[0] != check.applies.metric:
+                metrics.append(check.applies.only_if[0])
+            for metric in metrics:
+                self._checks_by_metric.setdefault(metric, []).append(check)
         self._directory = directory
         self._sink = sink
         self._settings = settings
@@ -95,11 +104,14 @@ class CheckEngine:
     def _route(self, agent_id: str, key: str) -> list[_Route]:
         device_id, metric, labels_tuple = serieskey.split(key)
         routes: list[_Route] = []
+        candidates = self._checks_by_metric.get(metric)
+        if not candidates:
+            return routes
         device = self._directory(agent_id, device_id)
         if device is None:
             return routes
         labels = dict(labels_tuple)
-        for check in self._point_checks:
+        for check in candidates:
             if metric in self._companions and check.applies.only_if and check.applies.only_if[0] == metric:
                 instance = check.applies.instance_of(labels)
                 routes.append(_Route(check, (agent_id, device_id, f"{check.id}:{metric}", instance), None, {}, None))

@@ -15,21 +15,89 @@ and never imports an implementation by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, overload
 
 if TYPE_CHECKING:
     from collector.config import InfluxDBSink as InfluxDBSinkConfig
     from collector.sinks.outbox import OutboxBatch
 
 
+class Lines(Sequence[bytes]):
+    """Records joined by newlines: a request's text before it is packed.
+
+    A sink formats a whole block straight into one text (see
+    `lineprotocol.py`); the single records are split out of it only when
+    someone asks for one — the runner when it has to split a request the
+    server refused, a sink when it looks for the lines a server named. So a
+    record must never contain a newline (line protocol escapes them).
+    """
+
+    __slots__ = ("text", "count", "_records")
+
+    def __init__(self, text: bytes, count: int) -> None:
+        self.text = text
+        self.count = count
+        self._records: list[bytes] | None = None
+
+    @classmethod
+    def of(cls, records: Sequence[bytes]) -> Lines:
+        return cls(b"\n".join(records), len(records))
+
+    @classmethod
+    def join(cls, parts: Sequence[Lines]) -> Lines:
+        if len(parts) == 1:
+            return parts[0]
+        return cls(b"\n".join(part.text for part in parts if part.count), sum(part.count for part in parts))
+
+    def records(self) -> list[bytes]:
+        if self._records is None:
+            self._records = self.text.split(b"\n") if self.count else []
+            assert len(self._records) == self.count, "a record holds a newline"
+        return self._records
+
+    def __len__(self) -> int:
+        return self.count
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        return self.records()[index]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.records())
+
+    def __repr__(self) -> str:
+        return f"Lines({self.count} records, {len(self.text):,} bytes)"
+
+
+def text_of(records: Sequence[bytes]) -> bytes:
+    """`records` joined by newlines (no copy when they are `Lines` already)."""
+    return records.text if isinstance(records, Lines) else b"\n".join(records)
+
+
 @dataclass(slots=True)
 class Encoded:
-    """A batch in the sink's own wire form: one record per point (or event), in order (e.g. a line protocol line)."""
+    """A batch in the sink's own wire form: one record per point (or event), in order (e.g. a line protocol line).
 
-    records: list[bytes]
+    The records come in parts (a block's points, the events), each already
+    joined; the runner packs consecutive parts into requests.
+    """
+
+    parts: list[Lines]
     skipped: int = 0  # points the sink cannot represent (NaN, ±Inf in line protocol)
+
+    @property
+    def count(self) -> int:
+        return sum(part.count for part in self.parts)
+
+    @property
+    def records(self) -> list[bytes]:
+        """Every record, one by one (tests and tools; the runner keeps them joined)."""
+        return [record for part in self.parts for record in part.records()]
 
 
 class MetricSink(Protocol):
@@ -48,12 +116,15 @@ class MetricSink(Protocol):
         """The records of every point and event in `batch`."""
         ...
 
-    def pack(self, records: Sequence[bytes]) -> bytes:
-        """One request's body for `records` (e.g. gzip'd line protocol)."""
+    def pack(self, text: bytes) -> bytes:
+        """One request's body for records joined by newlines (e.g. gzip'd line protocol)."""
         ...
 
     def send(self, records: Sequence[bytes], body: bytes) -> None:
-        """Deliver `records`, packed as `body`; raise a `SinkError` if not all of them arrived."""
+        """Deliver `records`, packed as `body`; raise a `SinkError` if not all of them arrived.
+
+        `records` is usually `Lines`: look at single records only on a failure.
+        """
         ...
 
     def close(self) -> None:

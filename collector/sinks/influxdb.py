@@ -92,8 +92,8 @@ class InfluxDBSink:
     def encode(self, batch: OutboxBatch) -> Encoded:
         return self.encoder.encode(batch)
 
-    def pack(self, records: Sequence[bytes]) -> bytes:
-        return gzip.compress(b"\n".join(records), compresslevel=self.gzip_level, mtime=0)
+    def pack(self, text: bytes) -> bytes:
+        return gzip.compress(text, compresslevel=self.gzip_level, mtime=0)
 
     def send(self, records: Sequence[bytes], body: bytes) -> None:
         try:

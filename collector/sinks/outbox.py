@@ -151,6 +151,7 @@ class Outbox:
             wanted.update(Block.unpack(row).series_ids)
         missing = [sid for sid in wanted if sid not in self._series]
         series, agents, devices = schema.series, schema.agents, schema.devices
+        decoded: dict[str, tuple[tuple[str, str], ...]] = {}  # many series share their labels (interface names …)
         for start in range(0, len(missing), 500):
             rows = connection.execute(
                 select(
@@ -160,11 +161,13 @@ class Outbox:
                 .join(agents, agents.c.agent_id == series.c.agent_id, isouter=True)
                 .join(devices, (devices.c.agent_id == series.c.agent_id) & (devices.c.device_id == series.c.device_id), isouter=True)
                 .where(series.c.series_id.in_(missing[start : start + 500]))
-            )
-            for r in rows:
-                self._series[r.series_id] = SeriesMeta(
-                    r.agent_id, r.device_id, r.metric, tuple((k, v) for k, v in json.loads(r.labels)),
-                    r.customer or "", r.site or "", r.address or "", "snmp" in (r.pollers or "").split(","),
+            ).all()
+            for series_id, agent_id, device_id, metric, labels, customer, site, address, pollers in rows:
+                pairs = decoded.get(labels)
+                if pairs is None:
+                    pairs = decoded[labels] = tuple((k, v) for k, v in json.loads(labels))
+                self._series[series_id] = SeriesMeta(
+                    agent_id, device_id, metric, pairs, customer or "", site or "", address or "", "snmp" in (pollers or "").split(","),
                 )
         return {sid: self._series[sid] for sid in wanted if sid in self._series}
 

@@ -8,12 +8,14 @@ batch is being sent the reader already prepares the next ones, and while a
 batch's cursor is being committed the next one is already being sent (zlib
 and sockets release the GIL). Commits run one at a time, in order, so the
 stored cursor only ever moves forward past batches the server took. Nothing
-here ever waits on ingest, and
-ingest never waits on a sink: a server that is down, slow or refusing only
-makes the sink's lag grow.
+here ever waits on ingest, and ingest never waits on a sink: a server that
+is down, slow or refusing only makes the sink's lag grow.
 
-Delivery of a batch (whole blocks, sent in requests of at most
-`batch_points` lines) is a stack of pending requests:
+A batch is whole blocks, up to `REQUESTS_PER_BATCH` requests' worth (one
+store read and one cursor commit for several requests), formatted block by
+block and joined into requests of at most `batch_points` lines at block
+boundaries (`cut_requests`; a larger block is cut). Its delivery is a stack
+of pending requests:
 
 * sent → next; the cursor moves only once the stack is empty;
 * `RetryLater` → the same request again after `Retry-After`, or after an
@@ -34,21 +36,22 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from collector.sinks import MetricSink, Rejected, RetryLater, SinkError, TooLarge
+from collector.sinks import Lines, MetricSink, Rejected, RetryLater, SinkError, TooLarge, text_of
 from collector.sinks.outbox import DeadLetter, Outbox, OutboxBatch, SinkStatus, status
 
 log = logging.getLogger("vigil.collector.sinks")
 T = TypeVar("T")
-Request = tuple[list[bytes], "bytes | None"]  # records, and their packed body (None: pack when sending)
+Request = tuple[Sequence[bytes], "bytes | None"]  # records, and their packed body (None: pack when sending)
 
 FIRST_RETRY_S = 0.5
-PREPARED_BATCHES = 2  # read and packed ahead of the sender (about 1 MB each at 5,000 points)
+REQUESTS_PER_BATCH = 4  # a batch read from the outbox: up to this many full requests (one store read, one cursor commit)
+PREPARED_BATCHES = 2  # read and packed ahead of the sender (about 1 MB of text and 0.1 MB packed per 5,000 points)
 FAILURE_LOG_INTERVAL_S = 60.0
 SERIES_CACHE_S = 600.0  # names are looked up again after this long (a customer renamed, an address changed)
 
@@ -71,7 +74,7 @@ class SinkRunner:
         self.flush_interval_s = flush_interval_s
         self.max_retry_interval_s = max_retry_interval_s
         self.status_interval_s = status_interval_s
-        self.outbox = Outbox(engine, sink.name, batch_points)
+        self.outbox = Outbox(engine, sink.name, batch_points * REQUESTS_PER_BATCH)
         self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"sink-{sink.name}-read")
         self._sender = ThreadPoolExecutor(1, thread_name_prefix=f"sink-{sink.name}-send")
         self._committer = ThreadPoolExecutor(1, thread_name_prefix=f"sink-{sink.name}-commit")
@@ -173,13 +176,11 @@ class SinkRunner:
             return batch, []
         encoded = self.sink.encode(batch)
         self.skipped += encoded.skipped
-        records, size = encoded.records, self.batch_points
-        chunks = [records[i : i + size] for i in range(0, len(records), size)]
-        return batch, [(chunk, self.sink.pack(chunk)) for chunk in chunks]
+        return batch, [(lines, self.sink.pack(lines.text)) for lines in cut_requests(encoded.parts, self.batch_points)]
 
-    def _send(self, chunk: list[bytes], body: bytes | None) -> None:
+    def _send(self, chunk: Sequence[bytes], body: bytes | None) -> None:
         """Sender thread: one request (packed here when it is a part the runner split off)."""
-        self.sink.send(chunk, self.sink.pack(chunk) if body is None else body)
+        self.sink.send(chunk, self.sink.pack(text_of(chunk)) if body is None else body)
 
     async def _deliver(self, requests: list[Request]) -> list[DeadLetter]:
         pending: list[Request] = requests[::-1]
@@ -222,7 +223,7 @@ class SinkRunner:
                 attempt = 0
         return dead
 
-    def _split(self, chunk: list[bytes], exc: SinkError, pending: list[Request], dead: list[DeadLetter]) -> None:
+    def _split(self, chunk: Sequence[bytes], exc: SinkError, pending: list[Request], dead: list[DeadLetter]) -> None:
         if len(chunk) == 1:
             dead.append(DeadLetter(exc.status, exc.reason, _text(chunk[0])))
             log.warning("sink %s: a line was refused (%s); kept as a dead letter", self.name, exc.reason[:300])
@@ -270,6 +271,26 @@ class SinkRunner:
         if self.status is None:
             return 0.0
         return self.status.lag_seconds(int(time.time() * 1000) if now_ms is None else now_ms)
+
+
+def cut_requests(parts: list[Lines], batch_points: int) -> Iterator[Lines]:
+    """Consecutive parts joined into requests of at most `batch_points` records; a larger part is cut."""
+    group: list[Lines] = []
+    count = 0
+    for part in parts:
+        if not part.count:
+            continue
+        if count + part.count > batch_points and group:
+            yield Lines.join(group)
+            group, count = [], 0
+        if part.count > batch_points:
+            records = part.records()
+            yield from (Lines.of(records[i : i + batch_points]) for i in range(0, len(records), batch_points))
+            continue
+        group.append(part)
+        count += part.count
+    if group:
+        yield Lines.join(group)
 
 
 def _text(record: bytes) -> str:

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from collector.sinks import Rejected, RetryLater, TooLarge
+from collector.sinks import Lines, Rejected, RetryLater, TooLarge, text_of
 from collector.sinks.influxdb import classify, measurement_and_field, retry_after_seconds
-from collector.sinks.lineprotocol import LineEncoder, escape_key, escape_measurement, escape_string, prefix
+from collector.sinks.lineprotocol import LineEncoder, escape_key, escape_measurement, escape_string, prefix, timestamp_text
 from collector.sinks.outbox import OutboxBatch, SeriesMeta
 from collector.store.blocks import Block
 from tests.collector.sinks.standin import parse_line, split_unescaped
@@ -62,6 +62,55 @@ def test_nan_and_infinity_are_left_out_and_counted() -> None:
         f"cpu,agent=a1,cpu=cpu-total,customer=ACME,device=host-1,host=host-1,site=SH usage_user=1.0 {T}".encode(),
         f"mem,agent=a1,customer=ACME,device=host-1,host=host-1,site=SH total=5i {T}".encode(),
     ]
+
+
+def _line_by_line(encoder: LineEncoder, series: dict[int, SeriesMeta], block: Block) -> list[bytes]:
+    """The plain way to write a block: prefix, repr() or int(), timestamp, one point at a time."""
+    lines = []
+    values, stamps = block.values.tolist(), block.timestamps.tolist()
+    for series_id, start, end in block.segments():
+        if series_id not in series:
+            continue
+        head, integer = encoder.series_prefix(series[series_id])
+        for v, t in zip(values[start:end], stamps[start:end]):
+            if math.isfinite(v):
+                stamp = timestamp_text(t, encoder.precision)
+                lines.append(head + (f"{int(v)}i" if integer else repr(v)).encode() + f" {stamp}".encode())
+    return lines
+
+
+@pytest.mark.parametrize("precision", ["ms", "s", "ns"])
+def test_a_block_formatted_at_once_is_the_block_written_line_by_line(precision: str) -> None:
+    import random
+
+    rng = random.Random(7)
+    metrics = ["cpu_user_percent", "mem_total_bytes", "system_uptime_seconds", "net_oper_up", "odd%metric_100%d"]
+    series = {
+        i: _meta(metrics[i % len(metrics)], (("interface", f"Gi 1/0/{i} 50%s"), ("alias", "客户,=专线")), device=f"sw %d-{i}")
+        for i in range(1, 40)
+    }
+    encoder = LineEncoder(precision)
+    for finite in (True, False, True):  # a NaN anywhere sends the block the slow way; the cache is warm the second time
+        ids = rng.sample(range(1, 43), 20)  # 40, 41, 42: no series row
+        counts = [rng.randint(0, 6) for _ in ids]
+        n = sum(counts)
+        values = [rng.choice([rng.uniform(-1e9, 1e9), float(rng.randint(0, 10**12)), *HARD_FLOATS]) for _ in range(n)]
+        if not finite:
+            values[rng.randrange(n)] = math.nan
+        block = Block(array("q", ids), array("i", counts), array("q", [T + rng.randint(0, 3) * 1000 for _ in range(n)]), array("d", values))
+        encoded = encoder.encode(_batch(series, [block]))
+        expected = _line_by_line(encoder, series, block)
+        assert encoded.records == expected
+        assert encoded.skipped == n - len(expected)
+        assert [part.text for part in encoded.parts] == [b"\n".join(expected)]
+
+
+def test_lines_are_split_only_when_a_record_is_asked_for() -> None:
+    lines = Lines(b"a 1\nb 2\nc 3", 3)
+    assert len(lines) == 3 and lines._records is None
+    assert lines[1] == b"b 2" and lines[1:] == [b"b 2", b"c 3"] and list(lines) == [b"a 1", b"b 2", b"c 3"]
+    assert Lines.join([lines, Lines(b"", 0), Lines.of([b"d 4"])]).text == b"a 1\nb 2\nc 3\nd 4"
+    assert text_of([b"x 1", b"y 2"]) == b"x 1\ny 2" and text_of(lines) is lines.text
 
 
 @pytest.mark.parametrize(("precision", "stamp"), [("ms", str(T)), ("s", str(T // 1000)), ("us", f"{T}000"), ("ns", f"{T}000000")])
