@@ -3,7 +3,10 @@
 netmiko is blocking, so each command runs in one of the pool's threads. Its
 `send_command` returns only at the prompt; to stream, the session wraps the
 raw channel read netmiko polls every 10–25 ms and feeds each chunk to a
-`LineStream` once the command's echo has passed. The same wrapper enforces
+`LineStream` once the command's echo has passed; the complete lines of one
+read go to the event loop together (one wake-up per read, not per line: with
+50 sessions at once, a hop per line slowed every command by a third through
+GIL hand-offs, bench/playbooks.py). The same wrapper enforces
 the hard deadline, the output cap and cancellation: it raises inside
 netmiko's read loop, so the thread is free within one poll. The stored text
 is netmiko's own cleaned-up answer; lines it has beyond what was streamed
@@ -23,6 +26,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -76,7 +80,8 @@ class _Stop(Exception):
 class _Command:
     """One command's state, shared between the event loop and the worker thread."""
 
-    def __init__(self, command: str, deadline: float, stream: LineStream, alive: Any) -> None:
+    def __init__(self, command: str, deadline: float, stream: LineStream, alive: Any,
+                 hand_over: Callable[[list[str]], None] | None = None) -> None:
         self.command = command.strip()
         self.deadline = deadline
         self.stream = stream
@@ -84,9 +89,23 @@ class _Command:
         self.cancel = threading.Event()
         self._before_echo = ""
         self.echoed = False
+        self._hand_over = hand_over
+        self._lines: list[str] = []
+
+    def collect(self, line: str) -> None:
+        """The stream's emit while the worker reads: lines wait for the end of the read that completed them."""
+        self._lines.append(line)
 
     def take(self, data: str) -> None:
         """Called with every raw read netmiko makes while this command runs; raises `_Stop` to cut it."""
+        try:
+            self._take(data)
+        finally:
+            if self._lines and self._hand_over is not None:
+                lines, self._lines = self._lines, []
+                self._hand_over(lines)
+
+    def _take(self, data: str) -> None:
         if data:
             if self.echoed:
                 if not self.stream.feed(data.encode("utf-8")):
@@ -227,12 +246,14 @@ class NetworkSession:
         connection = self._connection
         strip = connection.strip_ansi_escape_codes if connection.ansi_escape_codes else None
         stream = LineStream(None, max_bytes, line_filter=strip)
-        current = _Command(command, started + timeout_s, stream, self._alive)
+        hand_over = None
         if on_line is not None:
-            def emit(line: str) -> None:        # in the worker thread; nothing is sent once cancelled
+            def hand_over(lines: list[str]) -> None:    # in the worker thread; nothing is sent once cancelled
                 if not current.cancel.is_set():
-                    loop.call_soon_threadsafe(safe_call, on_line, line)
-            stream.set_emit(emit)
+                    loop.call_soon_threadsafe(_each, on_line, lines)
+        current = _Command(command, started + timeout_s, stream, self._alive, hand_over)
+        if on_line is not None:
+            stream.set_emit(current.collect)
         future = loop.run_in_executor(self._executor, self._send, connection, current, timeout_s)
         try:
             why, text = await asyncio.wait_for(asyncio.shield(future), timeout_s + _GRACE_S)
@@ -245,6 +266,10 @@ class NetworkSession:
             current.cancel.set()
             self.broken = True
             why, text = "timeout", None
+        if on_line is not None and future.done() and not current.cancel.is_set():
+            # The worker has returned and its last lines were handed over before its result: what the
+            # stream emits from here on (the rest of the final text, a cut-off last line) follows them here.
+            stream.set_emit(lambda line: safe_call(on_line, line))
         if why == "closed":
             self.broken = True
             raise SshError("closed", f"{self.target.where}: {text}")
@@ -272,6 +297,11 @@ class NetworkSession:
             return "closed", f"the session failed during the command ({' '.join(str(exc).split())[:300]})"
         finally:
             self._current = None
+
+
+def _each(on_line: OnLine, lines: list[str]) -> None:
+    for line in lines:
+        safe_call(on_line, line)
 
 
 def _hard_close(connection: Any) -> None:

@@ -7,19 +7,26 @@ keeps every run on record even if the CLI goes away mid-run, and lets any
 number of engineers watch the same run.
 
 Output arrives as a stream of small messages; each agent's go through one
-queue, so a run's items are stored in the agent's order, and whatever has
-piled up while a transaction ran is stored in the next one.
+queue, so a run's items are stored in the agent's order. The writer lets
+the first item wait `GATHER_S` for more, then stores everything queued in
+one transaction, all runs together (the queued runs sent together are
+marked in one too): with `synchronous=FULL` each commit is an fsync. 50
+runs at once send about 1,000 items in five seconds; committed one by one
+they cost the collector 1.1–1.5 CPU-s and 50 runs waited 0.19 s (median)
+to be sent, one commit each; now 0.7–0.8 CPU-s and 0.04 s
+(bench/playbooks.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from collector.runs import records
 from protos.vigil.v1 import agent_pb2 as pb
@@ -27,6 +34,7 @@ from protos.vigil.v1 import agent_pb2 as pb
 log = logging.getLogger("vigil.collector.runs")
 
 POLL_S = 0.05
+GATHER_S = 0.02                # output waits this long for more to share its transaction (the agent flushes lines as often)
 OFFLINE_GRACE_MS = 10_000      # a queued run waits this long for its agent to (re)connect
 
 Send = Callable[[pb.CollectorMessage], Awaitable[None]]
@@ -64,6 +72,17 @@ def output_item(output: pb.PlaybookOutput) -> tuple[int, str, str, str, str] | N
     return None
 
 
+class _Joined:
+    """Stands for the engine in `records`' functions so that their `engine.begin()` joins our open transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        yield self._connection
+
+
 class RunDispatcher:
     def __init__(self, engine: Engine, links: Mapping[str, Send]) -> None:
         self.engine = engine
@@ -86,13 +105,17 @@ class RunDispatcher:
 
     async def dispatch_once(self, now_ms: int | None = None) -> None:
         now = now_ms or int(time.time() * 1000)
+        ready = []
         for row in await asyncio.to_thread(records.queued, self.engine):
             send = self._links.get(row.agent_id)
             if send is None:
                 if now - row.requested_ms > OFFLINE_GRACE_MS:
                     await asyncio.to_thread(records.finish, self.engine, row.run_id, "failed", f"agent {row.agent_id} is offline")
                 continue
-            await asyncio.to_thread(records.mark_sent, self.engine, row.run_id)
+            ready.append((row, send))
+        if ready:
+            await asyncio.to_thread(self._mark_sent, [row.run_id for row, _ in ready])
+        for row, send in ready:
             await send(command_for(row))
             log.info("run %d: %s on %s/%s sent (asked by %s)", row.run_id, row.playbook_id, row.agent_id, row.device_id, row.requested_by)
         for row in await asyncio.to_thread(records.cancels_requested, self.engine):
@@ -104,6 +127,11 @@ class RunDispatcher:
                 command_id=f"cancel-{row.run_id}", cancel_run=pb.CancelRun(run_id=str(row.run_id), requested_by=row.cancel_requested_by),
             )))
             log.info("run %d: cancel sent (asked by %s)", row.run_id, row.cancel_requested_by)
+
+    def _mark_sent(self, run_ids: list[int]) -> None:
+        with self.engine.begin() as connection:
+            for run_id in run_ids:
+                records.mark_sent(_Joined(connection), run_id)  # type: ignore[arg-type]
 
     def received(self, agent_id: str, output: pb.PlaybookOutput) -> None:
         """From the agent's stream reader: queue the item; its writer task stores it."""
@@ -126,6 +154,7 @@ class RunDispatcher:
     async def _write(self, agent_id: str, queue: asyncio.Queue[pb.PlaybookOutput]) -> None:
         while True:
             batch = [await queue.get()]
+            await asyncio.sleep(GATHER_S)
             while not queue.empty():
                 batch.append(queue.get_nowait())
             try:
@@ -137,7 +166,7 @@ class RunDispatcher:
                     queue.task_done()
 
     def _store(self, agent_id: str, batch: list[pb.PlaybookOutput]) -> None:
-        """On a worker thread: one transaction per run in the batch, then the runs that ended."""
+        """On a worker thread, in one transaction: the output of every run in the batch, then the runs that ended."""
         items: dict[int, list[tuple[int, str, str, str, str]]] = {}
         ends: list[tuple[int, pb.RunFinished]] = []
         for output in batch:
@@ -150,10 +179,13 @@ class RunDispatcher:
                 items.setdefault(run_id, []).append(item)
             elif output.WhichOneof("item") == "run_finished":
                 ends.append((run_id, output.run_finished))
-        for run_id, rows in items.items():
-            if not records.append(self.engine, run_id, agent_id, rows):
-                log.warning("agent %s sent output for run %d, which is not its or has ended", agent_id, run_id)
-        for run_id, end in ends:
-            status = end.status if end.status in records.FINAL else "failed"
-            if records.finish(self.engine, run_id, status, end.error, end.findings_json or "[]", end.duration_ms, agent_id=agent_id):
-                log.info("run %d: %s%s", run_id, status, f" ({end.error})" if end.error else "")
+        with self.engine.begin() as connection:
+            joined = _Joined(connection)
+            for run_id, rows in items.items():
+                if not records.append(joined, run_id, agent_id, rows):  # type: ignore[arg-type]
+                    log.warning("agent %s sent output for run %d, which is not its or has ended", agent_id, run_id)
+            for run_id, end in ends:
+                status = end.status if end.status in records.FINAL else "failed"
+                if records.finish(joined, run_id, status, end.error, end.findings_json or "[]", end.duration_ms,  # type: ignore[arg-type]
+                                  agent_id=agent_id):
+                    log.info("run %d: %s%s", run_id, status, f" ({end.error})" if end.error else "")
