@@ -1,7 +1,7 @@
 """Remote diagnosis at scale: one playbook on 50 fakenos Cisco IOS devices at once, through Vigil, beside plain netmiko.
 
-    .venv/bin/python bench/playbooks.py            # full: 5 rounds of each, about 3 min
-    .venv/bin/python bench/playbooks.py --quick    # the same figures from 1 round of each, about 1 min
+    .venv/bin/python bench/playbooks.py            # full: 5 rounds of each side, about 2–3 min
+    .venv/bin/python bench/playbooks.py --quick    # the same figures from 1 round of each, about 35–40 s
 
 The playbook is the shipped `cisco_ios_health` (show version, show processes
 cpu sorted, show memory statistics, show environment all, show logging; its
@@ -198,23 +198,27 @@ class AgentProcess:
         self.workdir, self.config, self.engine, self.devices = workdir, config, engine, devices
         self.child: S.Child | None = None
         self.starts = 0
+        self.stale_disconnects = 0      # stops after which the collector kept showing the agent connected
 
-    def connected(self) -> bool:
+    def connected(self, since_ms: int = 0) -> bool:
+        """The collector shows the agent connected (registered at or after `since_ms`) with its whole inventory."""
         from sqlalchemy import func, select
 
         from collector.store import schema
 
+        agents = schema.agents
         with self.engine.connect() as c:
-            up = c.execute(select(schema.agents.c.connected).where(schema.agents.c.agent_id == AGENT_ID)).scalar()
+            row = c.execute(select(agents.c.connected, agents.c.last_seen_ms).where(agents.c.agent_id == AGENT_ID)).first()
             known = c.execute(select(func.count()).select_from(schema.devices).where(schema.devices.c.agent_id == AGENT_ID)).scalar()
-        return bool(up) and (known or 0) >= self.devices
+        return row is not None and bool(row.connected) and row.last_seen_ms >= since_ms and (known or 0) >= self.devices
 
     def start(self) -> S.Child:
         self.starts += 1
+        since_ms = int(time.time() * 1000)
         self.child = S.Child(f"agent-{self.starts}", [sys.executable, "-m", "agent.main", "run", "-c", str(self.config)],
                              self.workdir / f"agent-{self.starts}.log")
         deadline = time.monotonic() + 60
-        while not self.connected():
+        while not self.connected(since_ms):
             if not self.child.alive():
                 raise S.BenchError(f"the agent exited with {self.child.process.returncode}:\n{self.child.tail()}")
             if time.monotonic() > deadline:
@@ -223,17 +227,20 @@ class AgentProcess:
         return self.child
 
     def stop(self) -> None:
+        """Stop the agent (it closes its SSH sessions) and wait for the collector to see it gone (15 s at most)."""
         if self.child is None:
             return
         code = self.child.stop(grace_s=20)
         if code != 0:
             raise S.BenchError(f"the agent exited with {code}:\n{self.child.tail()}")
         self.child = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 15
         while self.connected():
             if time.monotonic() > deadline:
-                raise S.BenchError("the collector still shows the agent connected 60 s after it stopped; its log ends:\n"
-                                   + (self.workdir / "collector.log").read_text(errors="replace")[-3000:])
+                self.stale_disconnects += 1
+                print("  (the collector still shows the stopped agent connected after 15 s; going on: the next agent's "
+                      "registration is waited for by its time)", flush=True)
+                return
             time.sleep(0.1)
 
 
@@ -609,12 +616,12 @@ def main() -> int:
                     print(f"  stopping failed: {exc!r}", file=sys.stderr)
         S.cleanup(children, workdir, args.keep)
 
-    report(args, rounds, compared, differences, code_under_test, begun, len(devices))
+    report(args, rounds, compared, differences, code_under_test, begun, len(devices), agent.stale_disconnects if agent else 0)
     return 0
 
 
 def report(args: argparse.Namespace, rounds: list[Round], compared: int, differences: list[str], code_under_test: str,
-           begun: float, devices: int) -> None:
+           begun: float, devices: int, stale_disconnects: int) -> None:
     cold = [r for r in rounds if r.side == "vigil"]
     warm = [r for r in rounds if r.side == "vigil-warm"]
     plain = [r for r in rounds if r.side == "plain"]
@@ -633,6 +640,8 @@ def report(args: argparse.Namespace, rounds: list[Round], compared: int, differe
             for name, values in r.phases.items():
                 phases.setdefault(name, []).extend(values)
         print(f"  {label}: " + "; ".join(f"{name} {statistics.median(v):.3f} [{max(v):.3f}]" for name, v in phases.items()))
+    if stale_disconnects:
+        print(f"\nafter {stale_disconnects} of {len(cold)} agent stops the collector still showed the agent connected 15 s later")
     print(f"\noutputs: {compared} (device, step) outputs compared with plain netmiko's, "
           f"{len(differences)} differ" + (": " + "; ".join(differences[:5]) if differences else ""))
 

@@ -12,8 +12,8 @@ the first item wait `GATHER_S` for more, then stores everything queued in
 one transaction, all runs together (the queued runs sent together are
 marked in one too): with `synchronous=FULL` each commit is an fsync. 50
 runs at once send about 1,000 items in five seconds; committed one by one
-they cost the collector 1.1–1.5 CPU-s and 50 runs waited 0.19 s (median)
-to be sent, one commit each; now 0.7–0.8 CPU-s and 0.04 s
+they cost the collector 1.2–1.8 CPU-s and 50 runs waited 0.19 s (median)
+to be sent, one commit each; now 0.7–1.1 CPU-s and 0.03–0.11 s
 (bench/playbooks.py).
 """
 
