@@ -1,8 +1,11 @@
-"""A TCP proxy on 127.0.0.1 that a test can cut: the link between an agent and its collector.
+"""A TCP proxy on 127.0.0.1 that a test can break: the link to a collector or a device.
 
 It runs its own event loop in a thread. `cut()` drops every open
 connection at once, like a NAT forgetting its table or a flapping uplink;
-new connections are accepted again right away.
+new connections are accepted again right away. `freeze()` stops carrying
+bytes on every connection open now, in both directions, without closing
+anything (a hung box, a black-holed path: the client's socket stays up and
+nothing more arrives); connections made after it are carried normally.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ class FlakyLink:
         self.target_port = target_port
         self.port = free_port()
         self.cuts = 0
+        self.connections = 0
+        self._frozen: set[int] = set()
+        self._open: set[int] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -39,12 +45,19 @@ class FlakyLink:
         except OSError:
             client_writer.close()
             return
+        self.connections += 1
+        number = self.connections
+        self._open.add(number)
         self._writers |= {client_writer, server_writer}
-        await asyncio.gather(self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer))
+        with contextlib.suppress(asyncio.CancelledError):  # closing the link
+            await asyncio.gather(self._pipe(number, client_reader, server_writer),
+                                 self._pipe(number, server_reader, client_writer))
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, number: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if number in self._frozen:
+                    await asyncio.Event().wait()        # hung: hold everything, forever
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -59,15 +72,26 @@ class FlakyLink:
 
         def close_all() -> None:
             for writer in list(self._writers):
-                transport = writer.transport
-                transport.abort()
+                writer.transport.abort()
             self._writers.clear()
 
         self._loop.call_soon_threadsafe(close_all)
         self.cuts += 1
 
+    def freeze(self) -> None:
+        """Stop carrying bytes on every connection open now; later connections are not affected."""
+        self._loop.call_soon_threadsafe(lambda: self._frozen.update(self._open))
+
     def close(self) -> None:
-        self.cut()
-        self._loop.call_soon_threadsafe(self._server.close)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        async def shutdown() -> None:
+            for writer in list(self._writers):
+                writer.transport.abort()
+            self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._loop.stop()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop)
         self._thread.join(10)

@@ -17,7 +17,7 @@ from agent.scheduler import Scheduler
 from agent.ssh.pool import SessionPool
 from agent.ssh.types import SshError
 from protos.vigil.v1 import agent_pb2 as pb
-from tests.agent.ssh_poller.link import FreezableLink
+from tests.peers.proxy import FlakyLink
 from tests.peers.sshd import Sshd, free_tcp_port
 
 pytestmark = pytest.mark.integration
@@ -128,7 +128,7 @@ def test_a_changed_host_key_is_refused_reported_once_and_gives_no_data(
 
 
 def test_a_device_that_hangs_mid_command_times_out_and_the_next_poll_logs_in_again(sshd: Sshd, tmp_path: Path) -> None:
-    link = FreezableLink(sshd.port)
+    link = FlakyLink(sshd.port)
     devices = {
         "hangs": sshd.device("hangs", poll=True, port=link.port),
         "steady-1": sshd.device("steady-1", poll=True),
