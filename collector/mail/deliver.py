@@ -23,7 +23,6 @@ import logging
 import smtplib
 import socket
 import ssl
-import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from agent import logsetup
 from collector.mail import outbox
 from collector.mail.message import Attachment, address_of, build, domain_of
 from collector.mail.retry import RetryPolicy
+from collector.passes import Passes
 from collector.store import schema
 
 if TYPE_CHECKING:
@@ -56,8 +56,7 @@ class Deliverer:
         self._password = smtp.password.get_secret_value()
         logsetup.register_secret(self._password)
         self._lease_ms = int(max(120.0, 6 * smtp.timeout) * 1000)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._passes = Passes("mail", self.run_once, smtp.poll_interval, outbox.enqueued)
         self.sent = 0          # recipients accepted since start, for /metrics and tests
 
     # ------------------------------------------------------------ one pass
@@ -236,29 +235,12 @@ class Deliverer:
     # ------------------------------------------------------------ the collector's thread
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mail", daemon=True)
-        self._thread.start()
-        log.info("mail: delivering over %s:%d (%s) as %s", self.smtp.host, self.smtp.port, self.smtp.security,
-                 address_of(self.smtp.sender))
+        if self._passes.start():
+            log.info("mail: delivering over %s:%d (%s) as %s", self.smtp.host, self.smtp.port, self.smtp.security,
+                     address_of(self.smtp.sender))
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        outbox.enqueued.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - a store hiccup must not end delivery for good
-                log.exception("mail delivery pass failed; trying again")
-            outbox.enqueued.wait(self.smtp.poll_interval)
-            outbox.enqueued.clear()
+        self._passes.stop(timeout_s)
 
 
 def _text(reply: bytes | str) -> str:

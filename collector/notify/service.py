@@ -31,6 +31,7 @@ from collector.mail.deliver import Deliverer
 from collector.mail.retry import RetryPolicy
 from collector.notify import diagnosis, render, routes
 from collector.notify.webhook import WebhookDeliverer
+from collector.passes import Passes
 from collector.sla.calendar import BusinessHours
 from collector.sla.clocks import clocks
 from collector.sla.escalation import EscalationSweeper
@@ -46,8 +47,7 @@ class NotificationService:
         self.engine = engine
         self.config = config
         self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._passes = Passes("notify", self.run_once, config.notify.poll_interval, self._wake)
         self.routed = 0
         for customer in config.customers.values():
             if customer.webhook is not None:
@@ -135,26 +135,10 @@ class NotificationService:
     # ------------------------------------------------------------ the collector's thread
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="notify", daemon=True)
-            self._thread.start()
+        self._passes.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the store may be busy; try again
-                log.exception("notification pass failed")
-            self._wake.wait(self.config.notify.poll_interval)
-            self._wake.clear()
+        self._passes.stop(timeout_s)
 
 
 class Notifications:

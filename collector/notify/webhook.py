@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from agent import logsetup
 from collector.mail.retry import RetryPolicy
 from collector.notify import Message
+from collector.passes import Passes
 from collector.store import schema
 
 log = logging.getLogger("vigil.collector.notify")
@@ -98,8 +99,7 @@ class WebhookDeliverer:
         self.retry = retry
         self.poll_interval_s = poll_interval_s
         self._lease_ms = int(max(60.0, 3 * timeout_s) * 1000)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._passes = Passes("webhooks", self.run_once, poll_interval_s, enqueued)
         self.sent = 0
 
     def run_once(self, now_ms: int | None = None) -> int:
@@ -153,23 +153,7 @@ class WebhookDeliverer:
     # ------------------------------------------------------------ the collector's thread
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
-            self._thread.start()
+        self._passes.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        enqueued.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - try again at the next poll
-                log.exception("webhook delivery pass failed")
-            enqueued.wait(self.poll_interval_s)
-            enqueued.clear()
+        self._passes.stop(timeout_s)

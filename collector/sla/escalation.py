@@ -15,13 +15,13 @@ suppressed.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Row, select
 
 from collector.incidents import maintenance, notices
+from collector.passes import Passes
 from collector.sla.clocks import ACTIVE, Clock, clocks, hours
 from collector.store import schema
 
@@ -40,8 +40,7 @@ class EscalationSweeper:
         self.engine = engine
         self.config = config
         self._wake = wake            # called after new escalations were recorded (the notification service)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._passes = Passes("sla", self.run_once, config.notify.sla_sweep_interval)
         self.escalations = 0
 
     def run_once(self, now_ms: int | None = None) -> int:
@@ -96,21 +95,7 @@ class EscalationSweeper:
     # ------------------------------------------------------------ the collector's thread
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="sla", daemon=True)
-            self._thread.start()
+        self._passes.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - try again at the next sweep
-                log.exception("SLA sweep failed")
-            self._stop.wait(self.config.notify.sla_sweep_interval)
+        self._passes.stop(timeout_s)
