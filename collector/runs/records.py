@@ -8,12 +8,13 @@ output rows are inserted, never changed. Nothing here updates a finished run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from collector.store import schema
 
@@ -26,6 +27,16 @@ output = schema.playbook_run_output
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+@contextlib.contextmanager
+def _transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    """A transaction of its own on an engine; on a connection, the caller's (to store many items in one)."""
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.begin() as connection:
+            yield connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +90,14 @@ def cancels_requested(engine: Engine) -> list[Row]:
         ).all()
 
 
-def mark_sent(engine: Engine, run_id: int, now_ms: int | None = None) -> None:
-    with engine.begin() as connection:
+def mark_sent(bind: Engine | Connection, run_id: int, now_ms: int | None = None) -> None:
+    with _transaction(bind) as connection:
         connection.execute(
             update(runs).where(runs.c.run_id == run_id, runs.c.status == "queued").values(status="sent", sent_ms=now_ms or _now_ms())
         )
 
 
-def append(engine: Engine, run_id: int, agent_id: str, items: Sequence[tuple[int, str, str, str, str]],
+def append(bind: Engine | Connection, run_id: int, agent_id: str, items: Sequence[tuple[int, str, str, str, str]],
            now_ms: int | None = None) -> bool:
     """Store output items `(seq, kind, step, text, data_json)` of an active run, in one transaction.
 
@@ -94,7 +105,7 @@ def append(engine: Engine, run_id: int, agent_id: str, items: Sequence[tuple[int
     not that agent's, or has ended (the record is closed).
     """
     at = now_ms or _now_ms()
-    with engine.begin() as connection:
+    with _transaction(bind) as connection:
         status = connection.execute(
             select(runs.c.status).where(runs.c.run_id == run_id, runs.c.agent_id == agent_id)
         ).scalar()
@@ -109,7 +120,7 @@ def append(engine: Engine, run_id: int, agent_id: str, items: Sequence[tuple[int
     return True
 
 
-def finish(engine: Engine, run_id: int, status: str, error: str = "", findings_json: str = "[]",
+def finish(bind: Engine | Connection, run_id: int, status: str, error: str = "", findings_json: str = "[]",
            duration_ms: int = 0, now_ms: int | None = None, agent_id: str | None = None) -> bool:
     """Write a run's end, once: False if it had already ended (or never existed, or is not `agent_id`'s)."""
     if status not in FINAL:
@@ -117,7 +128,7 @@ def finish(engine: Engine, run_id: int, status: str, error: str = "", findings_j
     condition = (runs.c.run_id == run_id) & runs.c.status.in_(ACTIVE)
     if agent_id is not None:
         condition = condition & (runs.c.agent_id == agent_id)
-    with engine.begin() as connection:
+    with _transaction(bind) as connection:
         changed = connection.execute(
             update(runs).where(condition)
             .values(status=status, error=error, findings=findings_json or "[]", duration_ms=duration_ms,
